@@ -1,0 +1,226 @@
+package spectest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/bctrlhq/sdk-go/internal/spectest"
+)
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	doc := spectest.Load(t)
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi = %q, want 3.1", doc.OpenAPI)
+	}
+	if doc.Paths.Find("/v1/invocations/{id}") == nil {
+		t.Fatal("spec has no /v1/invocations/{id} path")
+	}
+	if spectest.Load(t) != doc {
+		t.Error("Load returned a different document on the second call; want the cached one")
+	}
+}
+
+func TestFixturesValidate(t *testing.T) {
+	t.Parallel()
+	names := spectest.FixtureNames(t)
+	for _, want := range []string{"queued", "running", "succeeded", "failed", "cancelled", "timed_out", "nulls"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("FixtureNames() = %v, missing %q", names, want)
+		}
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, spectest.Fixture(t, name)); err != nil {
+				t.Fatalf("fixture %s does not validate: %v", name, err)
+			}
+		})
+	}
+}
+
+// TestFixtureStatus checks that each status fixture really has that status, so
+// that a copy-paste slip cannot leave a status untested.
+func TestFixtureStatus(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"queued", "running", "succeeded", "failed", "cancelled", "timed_out"} {
+		var body struct{ Status string }
+		if err := json.Unmarshal(spectest.Fixture(t, name), &body); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if body.Status != name {
+			t.Errorf("%s.json has status %q", name, body.Status)
+		}
+	}
+}
+
+func TestNullsFixtureIsAllNull(t *testing.T) {
+	t.Parallel()
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(spectest.Fixture(t, "nulls"), &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"cancelRequestedAt", "connector", "correlationId", "durationMs", "error", "finishedAt",
+		"lastHeartbeatAt", "metadata", "progress", "request", "result", "startedAt"} {
+		if v, ok := body[k]; !ok || string(v) != "null" {
+			t.Errorf("nulls.json %s = %s, want explicit null", k, v)
+		}
+	}
+}
+
+func TestStepsValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		n, failEvery int
+		wantStatus   string
+		wantFailed   int
+	}{
+		{1, 0, "succeeded", 0},
+		{1000, 0, "succeeded", 0},
+		{1000, 7, "failed", 142},
+		{3, 7, "succeeded", 0},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("n=%d,failEvery=%d", tt.n, tt.failEvery), func(t *testing.T) {
+			t.Parallel()
+			body := spectest.Steps(tt.n, tt.failEvery)
+			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); err != nil {
+				t.Fatalf("Steps(%d, %d) does not validate: %v", tt.n, tt.failEvery, err)
+			}
+			var got struct {
+				Status string
+				Result struct {
+					OK    bool
+					Steps []struct{ OK bool }
+				}
+			}
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			failed := 0
+			for _, s := range got.Result.Steps {
+				if !s.OK {
+					failed++
+				}
+			}
+			if got.Status != tt.wantStatus || len(got.Result.Steps) != tt.n || failed != tt.wantFailed || got.Result.OK != (failed == 0) {
+				t.Errorf("Steps(%d, %d): status %q, %d steps, %d failed, ok %v; want %q, %d, %d, %v",
+					tt.n, tt.failEvery, got.Status, len(got.Result.Steps), failed, got.Result.OK,
+					tt.wantStatus, tt.n, tt.wantFailed, tt.wantFailed == 0)
+			}
+		})
+	}
+}
+
+func TestStepsSize(t *testing.T) {
+	t.Parallel()
+	const lo, hi = 300 << 10, 600 << 10
+	if size := len(spectest.Steps(1000, 0)); size < lo || size > hi {
+		t.Errorf("len(Steps(1000, 0)) = %d bytes, want between %d and %d", size, lo, hi)
+	}
+}
+
+// TestValidatorRejects proves that ValidateInvocation can fail: each case
+// breaks a valid fixture in one way the spec forbids.
+func TestValidatorRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		fixture string
+		mutate  func(m map[string]any)
+	}{
+		{"status is a number", "succeeded", func(m map[string]any) { m["status"] = 42 }},
+		{"status not in enum", "succeeded", func(m map[string]any) { m["status"] = "done" }},
+		{"id missing", "succeeded", func(m map[string]any) { delete(m, "id") }},
+		{"step missing ok", "succeeded", func(m map[string]any) { delete(step(m, 0), "ok") }},
+		{"step ok is a string", "succeeded", func(m map[string]any) { step(m, 0)["ok"] = "true" }},
+		{"ok step missing resolved", "succeeded", func(m map[string]any) { delete(step(m, 1), "resolved") }},
+		{"resolved missing nullable field", "succeeded", func(m map[string]any) { delete(step(m, 0)["resolved"].(map[string]any), "pageId") }},
+		{"failed step marked ok", "failed", func(m map[string]any) { step(m, 2)["ok"] = true }},
+		{"unknown error code", "failed", func(m map[string]any) { step(m, 2)["error"].(map[string]any)["code"] = "NOPE" }},
+		{"durationMs is a string", "succeeded", func(m map[string]any) { m["durationMs"] = "3676" }},
+		{"progress is a string", "running", func(m map[string]any) { m["progress"] = "2/5" }},
+		{"error without message", "failed", func(m map[string]any) { delete(m["error"].(map[string]any), "message") }},
+		{"id not a uuid", "queued", func(m map[string]any) { m["id"] = "inv_123" }},
+		{"runtimeId in result not a uuid", "failed", func(m map[string]any) { m["result"].(map[string]any)["runtimeId"] = "rt-1" }},
+		{"docsUrl not absolute", "failed", func(m map[string]any) {
+			step(m, 2)["error"].(map[string]any)["diagnostic"].(map[string]any)["docsUrl"] = "/docs/errors/unknown-call"
+		}},
+		{"metadata is an array", "queued", func(m map[string]any) { m["metadata"] = []any{"team"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var m map[string]any
+			if err := json.Unmarshal(spectest.Fixture(t, tt.fixture), &m); err != nil {
+				t.Fatal(err)
+			}
+			tt.mutate(m)
+			body, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); err == nil {
+				t.Fatalf("ValidateInvocation accepted a body with %s", tt.name)
+			}
+		})
+	}
+}
+
+func TestValidateInvocationContentType(t *testing.T) {
+	t.Parallel()
+	body := spectest.Fixture(t, "queued")
+	tests := []struct {
+		name    string
+		status  int
+		header  http.Header
+		wantErr bool
+	}{
+		{"json with charset", http.StatusOK, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, false},
+		{"empty header defaults to json", http.StatusOK, http.Header{}, false},
+		{"text/html", http.StatusOK, http.Header{"Content-Type": {"text/html"}}, true},
+		{"undocumented status", http.StatusTeapot, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := spectest.ValidateInvocation(t, tt.status, tt.header, body)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ValidateInvocation() error = %v, wantErr %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnum(t *testing.T) {
+	t.Parallel()
+	got := spectest.Enum(t, "JsonSchemaStatus")
+	want := []string{"queued", "dispatching", "running", "cancelling", "succeeded", "failed", "cancelled", "timed_out"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Enum(JsonSchemaStatus) = %v, want %v", got, want)
+	}
+	codes := spectest.Enum(t, "ResultStepsItemsOneOf1ErrorCode")
+	if !slices.Contains(codes, "UNKNOWN_CALL") || !slices.Contains(codes, "TIMEOUT") || len(codes) != 9 {
+		t.Errorf("Enum(ResultStepsItemsOneOf1ErrorCode) = %v, want 9 codes including UNKNOWN_CALL and TIMEOUT", codes)
+	}
+}
+
+func TestRoot(t *testing.T) {
+	t.Parallel()
+	root := spectest.Root(t)
+	for _, f := range []string{"go.mod", "openapi.yaml"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("Root() = %s, which has no %s: %v", root, f, err)
+		}
+	}
+}
+
+// step returns result.steps[i] of an unmarshalled invocation.
+func step(m map[string]any, i int) map[string]any {
+	return m["result"].(map[string]any)["steps"].([]any)[i].(map[string]any)
+}
