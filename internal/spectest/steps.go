@@ -14,7 +14,7 @@ import (
 // "failed", with result.ok false and an invocation-level error, when at
 // least one step failed, and "succeeded" otherwise; so failEvery == 0 always
 // gives "succeeded". Ok steps carry a ~300 byte nested result object; n=1000
-// with no failures is roughly 450 KB. The output is deterministic.
+// with no failures is about 530 KB. The output is deterministic.
 func Steps(n int, failEvery int) []byte {
 	const runtimeID = "a3c5e7f9-1b2d-4f6a-8c0e-2d4f6a8c0e21"
 	created := time.Date(2026, 11, 27, 8, 0, 0, 123e6, time.UTC)
