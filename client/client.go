@@ -1,0 +1,358 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/bctrlhq/sdk-go/gen"
+)
+
+// DefaultBaseURL is the API's first server in the spec, used when neither
+// WithBaseURL nor BCTRL_BASE_URL is set.
+const DefaultBaseURL = "https://api.bctrl.ai"
+
+// Environment variables read by New when the matching option is not given.
+const (
+	EnvAPIKey  = "BCTRL_API_KEY"
+	EnvBaseURL = "BCTRL_BASE_URL"
+)
+
+// Defaults for the options of New; the README's "Retries and timeouts"
+// section explains each choice.
+const (
+	DefaultMaxRetries       = 3
+	DefaultRetryMinBackoff  = 250 * time.Millisecond
+	DefaultRetryMaxBackoff  = 8 * time.Second
+	DefaultRetryAfterCap    = 30 * time.Second
+	DefaultAttemptTimeout   = 30 * time.Second
+	DefaultHeaderTimeout    = 20 * time.Second
+	DefaultMaxResponseBytes = 32 << 20 // a 10,000-step invocation is about 4 MB
+)
+
+// Doer sends one HTTP request. *http.Client satisfies it; so does any
+// middleware stack a platform already has.
+type Doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+// Client talks to the bctrl API. Create one with New and share it: it is
+// safe for concurrent use, and its connection pool and rate limiter are
+// shared by every call.
+type Client struct {
+	// Invocations reads durable invocations and waits for them to finish.
+	Invocations *InvocationsService
+
+	cfg     config
+	raw     *gen.Client
+	limiter *rate.Limiter
+}
+
+// config is everything the options set. The API key is a secret value whose
+// every print form is redacted.
+type config struct {
+	apiKey           secret
+	baseURL          string
+	httpClient       Doer
+	userAgent        string
+	maxRetries       int
+	retryMin         time.Duration
+	retryMax         time.Duration
+	retryAfterCap    time.Duration
+	attemptTimeout   time.Duration
+	maxResponseBytes int64
+	rateLimit        rate.Limit
+	rateBurst        int
+	allowInsecure    bool
+	logger           *slog.Logger
+}
+
+// Option configures a Client. Options validate their input; New returns the
+// first error.
+type Option func(*config) error
+
+// WithAPIKey sets the API key sent as "Authorization: Bearer <key>". Without
+// it, New reads BCTRL_API_KEY.
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("bctrl: WithAPIKey: empty API key")
+		}
+		if strings.ContainsAny(key, "\r\n") {
+			return errors.New("bctrl: WithAPIKey: API key contains a line break")
+		}
+		c.apiKey = secret(key)
+		return nil
+	}
+}
+
+// WithBaseURL sets the API's base URL, for example "https://api.bctrl.ai" or
+// a path-prefixed gateway such as "https://gw.example.com/bctrl". Without it,
+// New reads BCTRL_BASE_URL, else uses DefaultBaseURL.
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		if u == "" {
+			return errors.New("bctrl: WithBaseURL: empty URL")
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sets the Doer that sends requests, for example an
+// *http.Client with a custom transport. The default is an *http.Client whose
+// transport has dial, TLS and response-header timeouts and which does not
+// forward the Authorization header on a redirect to another host.
+func WithHTTPClient(d Doer) Option {
+	return func(c *config) error {
+		if d == nil {
+			return errors.New("bctrl: WithHTTPClient: nil Doer")
+		}
+		c.httpClient = d
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header, which defaults to
+// "bctrl-go/<version>". The value is prepended to the default, so the SDK
+// stays identifiable in server logs.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return errors.New("bctrl: WithUserAgent: user agent contains a line break")
+		}
+		if ua != "" {
+			c.userAgent = ua + " " + defaultUserAgent
+		}
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a request is retried after a connection
+// error or a 408, 429, 500, 502, 503 or 504 response. The default is 3 (four
+// attempts); 0 disables retries.
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("bctrl: WithMaxRetries: negative count %d", n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithRetryBackoff sets the bounds of the jittered exponential backoff
+// between retries (defaults DefaultRetryMinBackoff, DefaultRetryMaxBackoff).
+func WithRetryBackoff(minDelay, maxDelay time.Duration) Option {
+	return func(c *config) error {
+		if minDelay <= 0 || maxDelay < minDelay {
+			return fmt.Errorf("bctrl: WithRetryBackoff: need 0 < min <= max, got %v, %v", minDelay, maxDelay)
+		}
+		c.retryMin, c.retryMax = minDelay, maxDelay
+		return nil
+	}
+}
+
+// WithRetryAfterCap bounds how long a server's Retry-After header can make a
+// retry or a poll wait (default DefaultRetryAfterCap).
+func WithRetryAfterCap(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("bctrl: WithRetryAfterCap: negative duration %v", d)
+		}
+		c.retryAfterCap = d
+		return nil
+	}
+}
+
+// WithAttemptTimeout bounds one HTTP attempt, from sending the request to
+// reading the whole body (default DefaultAttemptTimeout). Retries get a fresh
+// budget; the caller's context bounds the whole call.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("bctrl: WithAttemptTimeout: need a positive duration, got %v", d)
+		}
+		c.attemptTimeout = d
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps the size of a response body (default
+// DefaultMaxResponseBytes). A larger body fails with ErrResponseTooLarge
+// instead of exhausting memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("bctrl: WithMaxResponseBytes: need a positive size, got %d", n)
+		}
+		c.maxResponseBytes = n
+		return nil
+	}
+}
+
+// WithRateLimit limits the client to rps requests per second with the given
+// burst, shared by every call made through it (including every attempt of a
+// retry and every poll of a Wait), so thousands of concurrent Waits stay
+// within a platform's request budget. The default is no limit.
+func WithRateLimit(rps float64, burst int) Option {
+	return func(c *config) error {
+		if rps <= 0 || burst < 1 {
+			return fmt.Errorf("bctrl: WithRateLimit: need rps > 0 and burst >= 1, got %v, %d", rps, burst)
+		}
+		c.rateLimit, c.rateBurst = rate.Limit(rps), burst
+		return nil
+	}
+}
+
+// WithInsecureHTTP allows a plain http:// base URL on a host that is not a
+// loopback address. Without it New refuses such a URL, so the API key is not
+// sent in clear text by accident. Loopback hosts (a dev server) are always
+// allowed.
+func WithInsecureHTTP() Option {
+	return func(c *config) error {
+		c.allowInsecure = true
+		return nil
+	}
+}
+
+// WithLogger sets a structured logger for retries (debug level). The API key
+// never appears in what is logged. The default logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// New returns a Client configured by opts, falling back to BCTRL_API_KEY and
+// BCTRL_BASE_URL. It fails when no API key is set, when the base URL is not
+// an absolute http(s) URL, or when an option is invalid.
+func New(opts ...Option) (*Client, error) {
+	cfg := config{
+		userAgent:        defaultUserAgent,
+		maxRetries:       DefaultMaxRetries,
+		retryMin:         DefaultRetryMinBackoff,
+		retryMax:         DefaultRetryMaxBackoff,
+		retryAfterCap:    DefaultRetryAfterCap,
+		attemptTimeout:   DefaultAttemptTimeout,
+		maxResponseBytes: DefaultMaxResponseBytes,
+		rateLimit:        rate.Inf,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.apiKey == "" {
+		if k := strings.TrimSpace(os.Getenv(EnvAPIKey)); k != "" {
+			if err := WithAPIKey(k)(&cfg); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cfg.apiKey == "" {
+		return nil, fmt.Errorf("bctrl: no API key: pass client.WithAPIKey or set %s", EnvAPIKey)
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = os.Getenv(EnvBaseURL)
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = DefaultBaseURL
+	}
+	base, err := checkBaseURL(cfg.baseURL, cfg.allowInsecure)
+	if err != nil {
+		return nil, err
+	}
+	cfg.baseURL = base
+	if cfg.httpClient == nil {
+		cfg.httpClient = defaultHTTPClient()
+	}
+
+	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst)}
+	c.raw, err = gen.NewClient(cfg.baseURL,
+		gen.WithHTTPClient(&retryingDoer{c: c}),
+		gen.WithRequestEditorFn(c.authorize))
+	if err != nil {
+		return nil, fmt.Errorf("bctrl: base URL: %w", err)
+	}
+	c.Invocations = &InvocationsService{client: c}
+	return c, nil
+}
+
+// BaseURL returns the base URL the client sends requests to.
+func (c *Client) BaseURL() string { return c.cfg.baseURL }
+
+// Format prints the client's configuration with the API key redacted, for
+// every verb (%v, %+v, %#v, %s).
+func (c *Client) Format(f fmt.State, verb rune) {
+	if c == nil {
+		fmt.Fprint(f, "<nil>")
+		return
+	}
+	fmt.Fprintf(f, "client.Client{BaseURL: %q, APIKey: %s, MaxRetries: %d, AttemptTimeout: %v}",
+		c.cfg.baseURL, c.cfg.apiKey, c.cfg.maxRetries, c.cfg.attemptTimeout)
+}
+
+// checkBaseURL parses u and refuses what would misroute requests or leak the
+// key: relative URLs, non-HTTP schemes, query strings, and plain http on a
+// non-loopback host unless insecure is allowed. It returns u without a
+// trailing slash.
+func checkBaseURL(u string, insecure bool) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("bctrl: invalid base URL: %w", err)
+	}
+	if p.Scheme != "https" && p.Scheme != "http" || p.Host == "" {
+		return "", fmt.Errorf("bctrl: base URL %q is not an absolute http(s) URL", redactURL(p))
+	}
+	if p.User != nil {
+		return "", errors.New("bctrl: base URL must not carry credentials; use WithAPIKey")
+	}
+	if p.RawQuery != "" || p.Fragment != "" {
+		return "", fmt.Errorf("bctrl: base URL %q must not have a query or fragment", redactURL(p))
+	}
+	if p.Scheme == "http" && !insecure && !isLoopback(p.Hostname()) {
+		return "", fmt.Errorf("bctrl: refusing plain http base URL %q for a non-loopback host (the API key would travel in clear text); use https or client.WithInsecureHTTP", redactURL(p))
+	}
+	return strings.TrimRight(p.String(), "/"), nil
+}
+
+func redactURL(p *url.URL) string {
+	q := *p
+	q.User = nil
+	return q.String()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// defaultHTTPClient returns the client used when WithHTTPClient is not given.
+// It has no overall timeout (a Wait can run for minutes); each attempt is
+// bounded by the attempt timeout, and the transport bounds dialing, TLS and
+// the wait for response headers, so a server that accepts the connection
+// and never answers cannot hang a call.
+func defaultHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = 10 * time.Second
+	tr.ResponseHeaderTimeout = DefaultHeaderTimeout
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+}

@@ -1,0 +1,43 @@
+// Package client is the Go SDK for the bctrl API: it reads durable
+// invocations (agent work submitted to a cloud browser runtime), waits for
+// them to finish, and exposes their per-step results and errors.
+//
+// Create one client and share it; it reads BCTRL_API_KEY and BCTRL_BASE_URL
+// when the options are not given:
+//
+//	c, err := client.New(client.WithAPIKey(key))
+//
+// Get an invocation and look at its status:
+//
+//	inv, err := c.Invocations.Get(ctx, id)
+//	if errors.Is(err, client.ErrNotFound) { ... }
+//	fmt.Println(inv.Status, inv.Status.IsTerminal())
+//
+// Wait for it to finish, with jittered backoff, a maximum wait and progress:
+//
+//	inv, err := c.Invocations.Wait(ctx, id,
+//		client.WithMaxWait(10*time.Minute),
+//		client.WithProgress(func(inv *client.Invocation) { log.Println(inv.Status) }))
+//	var failed *client.InvocationError
+//	if errors.As(err, &failed) { ... failed.Status, failed.FailedSteps ... }
+//
+// Inspect the steps, discriminated on their "ok" field:
+//
+//	for i := range inv.Steps() {
+//		st := &inv.Steps()[i]
+//		if s, ok := st.Success(); ok {
+//			var title string
+//			_ = s.DecodeResult(&title)
+//		} else if f, ok := st.Failure(); ok {
+//			fmt.Println(f.Error.Code, f.Error.Message, f.Error.Hint)
+//		} else {
+//			fmt.Println(st.Err()) // "ok" missing or not a boolean
+//		}
+//	}
+//
+// Every request carries "Authorization: Bearer <key>"; the key never appears
+// in an error, a log line or a printed Client. Transient failures (connection
+// errors, 408, 429, 5xx) are retried with jittered exponential backoff that
+// honours Retry-After. The fake server in package bctrltest lets tests run
+// all of this without the real API.
+package client

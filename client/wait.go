@@ -1,0 +1,284 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+)
+
+// Defaults for Wait and Watch. Browser-agent work takes seconds to minutes:
+// the first polls come quickly so short invocations return fast, then back
+// off to one poll every 5 s (about 12 requests a minute per waiter) while
+// nothing moves, and tighten again whenever progress moves.
+const (
+	DefaultPollMin = 500 * time.Millisecond
+	DefaultPollMax = 5 * time.Second
+	DefaultMaxWait = 30 * time.Minute
+)
+
+// ErrWaitTimeout is matched (errors.Is) by the error of a Wait or Watch that
+// ran past WithMaxWait before the invocation ended.
+var ErrWaitTimeout = errors.New("bctrl: wait timed out")
+
+// ErrUnknownStatus is matched by the InvocationError of an invocation that
+// finished (finishedAt is set) with a status this SDK does not know.
+var ErrUnknownStatus = errors.New("bctrl: unknown invocation status")
+
+// WaitOption configures Wait and Watch.
+type WaitOption func(*waitConfig) error
+
+type waitConfig struct {
+	pollMin, pollMax time.Duration
+	maxWait          time.Duration
+	progress         func(*Invocation)
+}
+
+// WithPollInterval sets the bounds of the jittered exponential backoff
+// between polls (defaults DefaultPollMin and DefaultPollMax). Polling starts
+// at min, grows by 1.5x with ±20% jitter up to max while nothing changes,
+// and drops back to min when the status or progress moves.
+func WithPollInterval(minDelay, maxDelay time.Duration) WaitOption {
+	return func(c *waitConfig) error {
+		if minDelay <= 0 || maxDelay < minDelay {
+			return fmt.Errorf("bctrl: WithPollInterval: need 0 < min <= max, got %v, %v", minDelay, maxDelay)
+		}
+		c.pollMin, c.pollMax = minDelay, maxDelay
+		return nil
+	}
+}
+
+// WithMaxWait bounds the whole wait (default DefaultMaxWait); past it, the
+// wait ends with an error matching ErrWaitTimeout. Zero means no bound other
+// than the context's.
+func WithMaxWait(d time.Duration) WaitOption {
+	return func(c *waitConfig) error {
+		if d < 0 {
+			return fmt.Errorf("bctrl: WithMaxWait: negative duration %v", d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
+// WithProgress calls fn with each observed change of the invocation's status
+// or progress (not on every poll), including the first observation and the
+// final state. fn runs on the waiting goroutine; keep it quick.
+func WithProgress(fn func(*Invocation)) WaitOption {
+	return func(c *waitConfig) error {
+		c.progress = fn
+		return nil
+	}
+}
+
+// InvocationError is the error of a Wait whose invocation ended without
+// succeeding: failed, cancelled, timed_out, or finished with a status this
+// SDK does not know.
+type InvocationError struct {
+	Invocation  *Invocation    // the final invocation
+	Status      Status         // its status
+	Err         *ErrorInfo     // its invocation-level error, if any
+	FailedSteps []*StepFailure // its failed steps, in order
+}
+
+// Error describes the outcome, the invocation-level error and the first
+// failed step.
+func (e *InvocationError) Error() string {
+	var b strings.Builder
+	if e.Status.Known() {
+		fmt.Fprintf(&b, "bctrl: invocation %s ended %s", e.Invocation.ID, e.Status)
+	} else {
+		fmt.Fprintf(&b, "bctrl: invocation %s finished with status %q, which this SDK does not know", e.Invocation.ID, e.Status)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	if n := len(e.FailedSteps); n > 0 {
+		f := e.FailedSteps[0]
+		fmt.Fprintf(&b, "; step %d (%s) failed: %s", f.Index, f.Call, f.Error.Error())
+		if n > 1 {
+			fmt.Fprintf(&b, " (and %d more failed steps)", n-1)
+		}
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrUnknownStatus) work.
+func (e *InvocationError) Is(target error) bool {
+	return target == ErrUnknownStatus && !e.Status.Known()
+}
+
+func newInvocationError(inv *Invocation) *InvocationError {
+	return &InvocationError{Invocation: inv, Status: inv.Status, Err: inv.Error, FailedSteps: inv.FailedSteps()}
+}
+
+// WaitError is the error of a Wait or Watch that stopped before the
+// invocation ended: the context was cancelled or its deadline passed, the
+// maximum wait ran out, or a poll failed in a way that retrying cannot fix
+// (404, 401, 403, an invalid response). Last is the last invocation observed,
+// if any.
+type WaitError struct {
+	ID   string
+	Last *Invocation
+	Err  error // context.Canceled, context.DeadlineExceeded, ErrWaitTimeout, or the poll's error
+}
+
+// Error implements error.
+func (e *WaitError) Error() string {
+	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", e.ID, e.Err)
+	if e.Last != nil {
+		msg += "; last status " + string(e.Last.Status)
+		if p := e.Last.Progress; p != nil && p.TotalSteps > 0 {
+			msg += fmt.Sprintf(" (step %d/%d)", p.Step, p.TotalSteps)
+		}
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *WaitError) Unwrap() error { return e.Err }
+
+// Wait polls the invocation until it ends and returns it. It returns
+// (inv, nil) when the invocation succeeded; (inv, *InvocationError) when it
+// failed, was cancelled or timed out; and (last, *WaitError) when the wait
+// stopped first: errors.Is the context's error, ErrWaitTimeout, or the
+// fatal poll error (404, 401, 403 stop at once). Transient poll failures
+// (after Get's own retries) are polled through until the wait's bounds.
+// A Retry-After header on a poll response sets the next poll's delay,
+// bounded by WithRetryAfterCap.
+func (s *InvocationsService) Wait(ctx context.Context, id string, opts ...WaitOption) (*Invocation, error) {
+	var last *Invocation
+	for inv, err := range s.Watch(ctx, id, opts...) {
+		if inv != nil {
+			last = inv
+		}
+		if err != nil {
+			return last, err
+		}
+	}
+	return last, nil
+}
+
+// Watch polls the invocation and yields each observed change of status or
+// progress (the first observation included) with a nil error, until the
+// invocation ends. If the invocation ends without succeeding, or the watch
+// stops first, Watch yields one last pair: the last invocation seen (nil if
+// none) and the error Wait would return. Breaking out of the loop stops
+// polling at once.
+func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
+	return func(yield func(*Invocation, error) bool) {
+		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait}
+		for _, opt := range opts {
+			if opt == nil {
+				continue
+			}
+			if err := opt(&cfg); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+		if err := checkID(id); err != nil {
+			yield(nil, err)
+			return
+		}
+		if cfg.maxWait > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
+			defer cancel()
+		}
+		poll := backoff.NewExponentialBackOff()
+		poll.InitialInterval, poll.MaxInterval = cfg.pollMin, cfg.pollMax
+		poll.Multiplier, poll.RandomizationFactor = 1.5, 0.2
+		var timer *time.Timer
+		defer func() {
+			if timer != nil {
+				timer.Stop()
+			}
+		}()
+
+		var last *Invocation
+		var lastErr error
+		stop := func(err error) { yield(last, &WaitError{ID: id, Last: last, Err: err}) }
+		for {
+			inv, header, err := s.get(ctx, id)
+			switch {
+			case ctx.Err() != nil:
+				stop(waitCause(ctx, lastErr))
+				return
+			case err != nil && !transient(err):
+				stop(err)
+				return
+			case err != nil:
+				lastErr = err
+			default:
+				lastErr = nil
+				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+				last = inv
+				if changed {
+					poll.Reset()
+					if cfg.progress != nil {
+						cfg.progress(inv)
+					}
+					if !yield(inv, nil) {
+						return
+					}
+				}
+				if inv.Status.IsSuccess() {
+					return
+				}
+				if inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
+					yield(inv, newInvocationError(inv))
+					return
+				}
+			}
+
+			delay := min(poll.NextBackOff(), cfg.pollMax)
+			if after, ok := retryAfter(header, time.Now(), s.client.cfg.retryAfterCap); ok {
+				delay = after
+			}
+			if timer == nil {
+				timer = time.NewTimer(delay)
+			} else {
+				timer.Reset(delay)
+			}
+			select {
+			case <-ctx.Done():
+				stop(waitCause(ctx, lastErr))
+				return
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// waitCause is the context's cause, with the last transient poll error
+// attached when there was one.
+func waitCause(ctx context.Context, lastErr error) error {
+	cause := context.Cause(ctx)
+	if lastErr != nil {
+		return fmt.Errorf("%w (last poll error: %v)", cause, lastErr)
+	}
+	return cause
+}
+
+// transient reports whether a poll error may go away by polling again:
+// retryable statuses and network errors. 4xx answers such as 404, 401 and
+// 403, invalid responses and invalid ids are final.
+func transient(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Temporary()
+	}
+	return !errors.Is(err, ErrInvalidResponse) && !errors.Is(err, ErrInvalidID) && !errors.Is(err, ErrResponseTooLarge)
+}
+
+func sameProgress(a, b *Progress) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
