@@ -11,10 +11,10 @@ import (
 // Sentinel errors, matched with errors.Is. An *APIError matches the sentinel
 // for its status code.
 var (
-	ErrNotFound     = errors.New("bctrl: not found")     // 404
-	ErrUnauthorized = errors.New("bctrl: unauthorized")  // 401
-	ErrForbidden    = errors.New("bctrl: forbidden")     // 403
-	ErrRateLimited  = errors.New("bctrl: rate limited")  // 429
+	ErrNotFound     = errors.New("bctrl: not found")    // 404
+	ErrUnauthorized = errors.New("bctrl: unauthorized") // 401
+	ErrForbidden    = errors.New("bctrl: forbidden")    // 403
+	ErrRateLimited  = errors.New("bctrl: rate limited") // 429
 
 	// ErrInvalidResponse matches every *ResponseError: a 2xx response whose
 	// body is not the JSON the spec describes.
