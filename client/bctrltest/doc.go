@@ -1,0 +1,33 @@
+// Package bctrltest provides an in-memory fake of the bctrl invocation API
+// for tests, in the spirit of net/http/httptest.
+//
+// A test starts a Server, registers invocations built with the helpers in
+// this package, and points a client at Server.URL with Server.APIKey:
+//
+//	srv := bctrltest.NewServer(t)
+//	inv := bctrltest.NewInvocation("inv-1")
+//	srv.Script("inv-1",
+//		inv,
+//		bctrltest.Running(inv, 1, 2, "opening page"),
+//		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)),
+//	)
+//	// GET {srv.URL}/v1/invocations/inv-1 now answers queued, running,
+//	// then succeeded forever.
+//
+// Requests are routed through the net/http server interface that
+// oapi-codegen generates from the vendored spec (gen.ServerInterface), so the
+// fake serves exactly the routes and parameters the spec declares. Like the
+// live API it requires "Authorization: Bearer <key>", answers every request
+// with an x-request-id header, and reports errors as JSON objects with a
+// code, a requestId and either an "error" or a "message" field (the live API
+// uses both spellings, so the fake does too).
+//
+// Server.Fault injects transport and server failures (error statuses with
+// Retry-After, latency, malformed bodies, dropped connections, requests that
+// never get an answer), and Server.Requests records what a client sent.
+//
+// Invocation IDs in URLs may be any string. The API's invocation id field
+// is a UUID, so the fake maps an id that is not a UUID to a deterministic
+// name-based UUID (see UUIDFor); NewInvocation("inv-1") and a GET of
+// /v1/invocations/inv-1 agree on it.
+package bctrltest

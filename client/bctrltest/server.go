@@ -1,0 +1,431 @@
+package bctrltest
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bctrlhq/sdk-go/gen"
+)
+
+// invocationsPath is the prefix of the spec's only route,
+// GET /v1/invocations/{id}, below the base path.
+const invocationsPath = "/v1/invocations/"
+
+// A Server is a fake bctrl API listening on a loopback address. Its methods
+// are safe for concurrent use, including while requests are being served.
+type Server struct {
+	// URL is the base URL of the fake API, of the form
+	// http://127.0.0.1:port followed by the base path (see WithBasePath),
+	// with no trailing slash. Pass it to the client as its base URL.
+	URL string
+
+	cfg     config
+	handler http.Handler
+	ts      *httptest.Server
+
+	closed    chan struct{} // closed by Close; releases Hang faults
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	invocations map[string]*entry // by key(id)
+	faults      []*faultEntry     // FIFO
+	requests    []Request
+	nextID      uint64 // request id counter
+}
+
+// entry is what the server knows about one invocation id.
+type entry struct {
+	states []gen.Invocation
+	served int // GETs answered so far; selects the state of a Script
+
+	every time.Duration // > 0 for Advance: the state changes every interval
+	start time.Time     // when Advance was called
+}
+
+// current returns the state to serve at now and counts the GET.
+func (e *entry) current(now time.Time) gen.Invocation {
+	i := e.served
+	if e.every > 0 {
+		i = int(now.Sub(e.start) / e.every)
+	}
+	e.served++
+	return e.states[max(0, min(i, len(e.states)-1))]
+}
+
+// NewServer starts a fake API on a loopback address and stops it when the
+// test and its subtests have finished. It fails the test if an option is
+// invalid.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := newServer(opts)
+	if err != nil {
+		t.Fatalf("bctrltest: %v", err)
+	}
+	s.ts = httptest.NewServer(s.handler)
+	s.URL = s.ts.URL + s.cfg.basePath
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake API listening on addr, for example "127.0.0.1:0" to
+// pick a free port, for use outside tests such as a local development
+// server. The caller must call Close.
+func Start(addr string, opts ...Option) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("bctrltest: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bctrltest: %w", err)
+	}
+	ts := httptest.NewUnstartedServer(s.handler)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	s.ts = ts
+	s.URL = ts.URL + s.cfg.basePath
+	return s, nil
+}
+
+func newServer(opts []Option) (*Server, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:         cfg,
+		closed:      make(chan struct{}),
+		invocations: make(map[string]*entry),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", s.notFound)
+	gen.HandlerWithOptions(api{s}, gen.StdHTTPServerOptions{
+		BaseURL:          cfg.basePath,
+		BaseRouter:       mux,
+		ErrorHandlerFunc: s.paramError,
+	})
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, mux)
+	})
+	return s, nil
+}
+
+// APIKey returns the API key the server accepts.
+func (s *Server) APIKey() string { return s.cfg.apiKey }
+
+// Handler returns the server's HTTP handler: routing, authentication,
+// faults and the request log, as served at URL. Use it to mount the fake
+// in another server; paths are matched including the base path.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases requests held by Hang faults, shuts the server down and
+// waits for in-flight requests to finish. It may be called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		if s.ts != nil {
+			s.ts.Close()
+		}
+	})
+}
+
+// Add registers an invocation that the server serves unchanged until Set,
+// Script or Advance replaces it. Its id is inv.ID; build inv with
+// NewInvocation so that a GET by the string id finds it. Add panics if inv
+// has no id or an invocation with that id is already registered.
+func (s *Server) Add(inv gen.Invocation) {
+	if inv.ID == zeroUUID {
+		panic("bctrltest: Add: invocation has no id; build it with NewInvocation")
+	}
+	k := inv.ID.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.invocations[k]; ok {
+		panic(fmt.Sprintf("bctrltest: Add: invocation %s already exists; use Set to replace it", k))
+	}
+	s.invocations[k] = &entry{states: []gen.Invocation{inv}}
+}
+
+// Set replaces whatever the server holds for inv.ID (a single state, a
+// Script or an Advance) with inv, served unchanged from now on. It panics if
+// inv has no id.
+func (s *Server) Set(inv gen.Invocation) {
+	if inv.ID == zeroUUID {
+		panic("bctrltest: Set: invocation has no id; build it with NewInvocation")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invocations[inv.ID.String()] = &entry{states: []gen.Invocation{inv}}
+}
+
+// Script makes successive authorized GETs of id return states in order; once
+// they are used up the last state repeats forever. It replaces anything
+// registered for id. States without an ID get UUIDFor(id). Requests answered
+// by a fault or an error do not advance the script. Script panics if states
+// is empty.
+func (s *Server) Script(id string, states ...gen.Invocation) {
+	s.store(id, "Script", &entry{states: withID(id, states)})
+}
+
+// Advance makes id move through states over time: from the moment Advance
+// is called, as read from the server's clock (see WithClock), the state
+// changes every interval, and the last state repeats forever. It replaces
+// anything registered for id. States without an ID get UUIDFor(id). Advance
+// panics if states is empty or every is not positive.
+func (s *Server) Advance(id string, every time.Duration, states ...gen.Invocation) {
+	if every <= 0 {
+		panic(fmt.Sprintf("bctrltest: Advance: interval %v is not positive", every))
+	}
+	s.store(id, "Advance", &entry{states: withID(id, states), every: every, start: s.cfg.now()})
+}
+
+func (s *Server) store(id, method string, e *entry) {
+	if len(e.states) == 0 {
+		panic(fmt.Sprintf("bctrltest: %s(%q): no states", method, id))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.invocations[key(id)] = e
+}
+
+// withID copies states, giving those without an ID the one id maps to.
+func withID(id string, states []gen.Invocation) []gen.Invocation {
+	out := make([]gen.Invocation, len(states))
+	for i, st := range states {
+		if st.ID == zeroUUID {
+			st.ID = UUIDFor(id)
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// A Request is one request the server received, as recorded by Requests.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the URL path as received, including any base path.
+	Path string
+	// ID is the invocation id the path addresses, or "" if it addresses
+	// none.
+	ID string
+	// Header is a copy of the request header, with the Authorization value
+	// redacted to "Bearer [redacted]" (or "[redacted]" for other schemes).
+	Header http.Header
+	// At is the server clock's time when the request arrived.
+	At time.Time
+}
+
+// Requests returns the requests the server has received, oldest first,
+// including those answered by a fault or an error.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header = r.Header.Clone()
+		out[i] = r
+	}
+	return out
+}
+
+// RequestCount returns how many requests addressed invocation id, whatever
+// their outcome. An id and its UUIDFor count as the same invocation.
+func (s *Server) RequestCount(id string) int {
+	k := key(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.ID != "" && key(r.ID) == k {
+			n++
+		}
+	}
+	return n
+}
+
+// serve is the outermost handler: it assigns the request id, records the
+// request, applies faults and hands the rest to the generated router.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, router http.Handler) {
+	id := s.pathID(r)
+	rec := &recorder{ResponseWriter: w}
+
+	s.mu.Lock()
+	s.nextID++
+	reqID := fmt.Sprintf("req_%08d", s.nextID)
+	s.requests = append(s.requests, Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		ID:     id,
+		Header: redact(r.Header),
+		At:     s.cfg.now(),
+	})
+	f, faulted := s.takeFault(id)
+	s.mu.Unlock()
+
+	w.Header().Set("X-Request-Id", reqID)
+	if !faulted || !s.applyFault(rec, r, f) {
+		router.ServeHTTP(rec, r)
+	}
+	if s.cfg.logf != nil {
+		outcome := fmt.Sprint(rec.status)
+		switch {
+		case rec.aborted:
+			outcome = "connection closed without a response"
+		case rec.status == 0:
+			outcome = "no response"
+		}
+		s.cfg.logf("bctrltest: %s %s -> %s (%s)", r.Method, r.URL.Path, outcome, reqID)
+	}
+}
+
+// pathID returns the invocation id r's path addresses, or "".
+func (s *Server) pathID(r *http.Request) string {
+	p, ok := strings.CutPrefix(r.URL.EscapedPath(), s.cfg.basePath+invocationsPath)
+	if !ok || p == "" || strings.Contains(p, "/") {
+		return ""
+	}
+	id, err := url.PathUnescape(p)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+func redact(h http.Header) http.Header {
+	h = h.Clone()
+	if h == nil {
+		return http.Header{}
+	}
+	for i, v := range h.Values("Authorization") {
+		redacted := "[redacted]"
+		if scheme, _, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			redacted = "Bearer [redacted]"
+		}
+		h[http.CanonicalHeaderKey("Authorization")][i] = redacted
+	}
+	return h
+}
+
+// api adapts a Server to the generated gen.ServerInterface, so that the
+// routes and parameters the fake accepts are the spec's.
+type api struct{ s *Server }
+
+var _ gen.ServerInterface = api{}
+
+// GetInvocation serves GET /v1/invocations/{id}.
+func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, params gen.GetInvocationParams) {
+	s := a.s
+	scheme, token, _ := strings.Cut(params.Authorization, " ")
+	token = strings.TrimSpace(token)
+	switch {
+	case !strings.EqualFold(scheme, "Bearer") || token == "":
+		writeError(w, http.StatusUnauthorized, "auth.required", "error",
+			"missing bearer token: send Authorization: Bearer <api-key>")
+		return
+	case subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.apiKey)) != 1:
+		writeError(w, http.StatusUnauthorized, "auth.invalid", "error", "invalid api key")
+		return
+	}
+
+	s.mu.Lock()
+	e, ok := s.invocations[key(id)]
+	var inv gen.Invocation
+	if ok {
+		inv = e.current(s.cfg.now())
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "invocation.not_found", "message",
+			fmt.Sprintf("invocation %s not found", id))
+		return
+	}
+	body, err := json.Marshal(inv)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "message",
+			fmt.Sprintf("bctrltest: encode invocation %s: %v", id, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// paramError is the generated router's error handler: it reports bad or
+// missing parameters the way the live API does.
+func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
+	var missing *gen.RequiredHeaderError
+	var invalid *gen.InvalidParamFormatError
+	var tooMany *gen.TooManyValuesForParamError
+	switch {
+	case errors.As(err, &missing) && missing.ParamName == "Authorization":
+		writeError(w, http.StatusUnauthorized, "auth.required", "error",
+			"missing bearer token: send Authorization: Bearer <api-key>")
+	case errors.As(err, &invalid) && invalid.ParamName == "Authorization",
+		errors.As(err, &tooMany) && tooMany.ParamName == "Authorization":
+		writeError(w, http.StatusUnauthorized, "auth.invalid", "error", "malformed Authorization header")
+	default:
+		writeError(w, http.StatusBadRequest, "request.invalid", "error", err.Error())
+	}
+}
+
+// notFound answers paths the spec does not declare.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.pathID(r) != "" {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method.not_allowed", "error",
+			fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	writeError(w, http.StatusNotFound, "route.not_found", "error",
+		fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+}
+
+// writeError writes a bctrl-style JSON error. field is "error" or
+// "message": the live API spells the human-readable text both ways.
+func writeError(w http.ResponseWriter, status int, code, field, msg string) {
+	body, _ := json.Marshal(map[string]string{
+		"code":      code,
+		field:       msg,
+		"requestId": w.Header().Get("X-Request-Id"),
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// recorder remembers the status written through it. Unwrap lets
+// http.ResponseController reach the underlying writer to hijack it.
+type recorder struct {
+	http.ResponseWriter
+	status  int
+	aborted bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
