@@ -295,12 +295,9 @@ func New(opts ...Option) (*Client, error) {
 func (c *Client) BaseURL() string { return c.cfg.baseURL }
 
 // Format prints the client's configuration with the API key redacted, for
-// every verb (%v, %+v, %#v, %s).
-func (c *Client) Format(f fmt.State, verb rune) {
-	if c == nil {
-		fmt.Fprint(f, "<nil>")
-		return
-	}
+// every verb (%v, %+v, %#v, %s, %q). It has a value receiver so that both
+// Client and *Client values print safely.
+func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "client.Client{BaseURL: %q, APIKey: %s, MaxRetries: %d, AttemptTimeout: %v}",
 		c.cfg.baseURL, c.cfg.apiKey, c.cfg.maxRetries, c.cfg.attemptTimeout)
 }

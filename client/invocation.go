@@ -191,6 +191,11 @@ type InvocationsService struct {
 	client *Client
 }
 
+// Format prints the service without its client's configuration.
+func (s InvocationsService) Format(f fmt.State, verb rune) {
+	fmt.Fprint(f, "client.InvocationsService{}")
+}
+
 // Get returns the invocation with the given id. A non-2xx response is an
 // *APIError (errors.Is(err, ErrNotFound) for 404); a 2xx body that is not
 // the spec's JSON is a *ResponseError. Transient failures are retried as

@@ -1,0 +1,158 @@
+package client_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bctrlhq/sdk-go/client"
+	"github.com/bctrlhq/sdk-go/internal/spectest"
+)
+
+func TestStatusHelpers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		s                         client.Status
+		known, terminal, success bool
+	}{
+		{client.StatusQueued, true, false, false},
+		{client.StatusDispatching, true, false, false},
+		{client.StatusRunning, true, false, false},
+		{client.StatusCancelling, true, false, false},
+		{client.StatusSucceeded, true, true, true},
+		{client.StatusFailed, true, true, false},
+		{client.StatusCancelled, true, true, false},
+		{client.StatusTimedOut, true, true, false},
+		{"paused", false, false, false},
+		{"", false, false, false},
+	}
+	for _, tt := range tests {
+		if got := tt.s.Known(); got != tt.known {
+			t.Errorf("%q.Known() = %v", tt.s, got)
+		}
+		if got := tt.s.IsTerminal(); got != tt.terminal {
+			t.Errorf("%q.IsTerminal() = %v", tt.s, got)
+		}
+		if got := tt.s.IsSuccess(); got != tt.success {
+			t.Errorf("%q.IsSuccess() = %v", tt.s, got)
+		}
+	}
+}
+
+func TestGetFixtures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		fixture  string
+		status   client.Status
+		steps    int
+		finished bool
+	}{
+		{"queued", client.StatusQueued, 0, false},
+		{"running", client.StatusRunning, 0, false},
+		{"succeeded", client.StatusSucceeded, 4, true},
+		{"failed", client.StatusFailed, 3, true},
+		{"cancelled", client.StatusCancelled, -1, true},
+		{"timed_out", client.StatusTimedOut, -1, true},
+		{"nulls", client.StatusDispatching, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			t.Parallel()
+			body := spectest.Fixture(t, tt.fixture)
+			c, _ := setup(t, serveFixture(t, tt.fixture))
+			inv, err := c.Invocations.Get(t.Context(), "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(body, &m); err != nil {
+				t.Fatal(err)
+			}
+			if inv.ID != m["id"] || string(inv.Status) != m["status"] || inv.Status != tt.status {
+				t.Errorf("ID, Status = %q, %q; fixture has %v, %v", inv.ID, inv.Status, m["id"], m["status"])
+			}
+			if inv.RunID != m["runId"] || inv.RuntimeID != m["runtimeId"] || inv.SpaceID != m["spaceId"] || inv.EntryCall != m["entryCall"] {
+				t.Errorf("ids or entry call differ from the fixture")
+			}
+			if tt.steps >= 0 && len(inv.Steps()) != tt.steps {
+				t.Errorf("len(Steps()) = %d, want %d", len(inv.Steps()), tt.steps)
+			}
+			if inv.Finished() != tt.finished {
+				t.Errorf("Finished() = %v, want %v", inv.Finished(), tt.finished)
+			}
+			created, _ := time.Parse(time.RFC3339Nano, m["createdAt"].(string))
+			if !inv.CreatedAt.Equal(created) || inv.CreatedAt.IsZero() {
+				t.Errorf("CreatedAt = %v, fixture has %v", inv.CreatedAt, m["createdAt"])
+			}
+			if d, ok := m["durationMs"].(float64); ok && inv.Duration != time.Duration(d)*time.Millisecond {
+				t.Errorf("Duration = %v, fixture has %vms", inv.Duration, d)
+			}
+			if string(inv.Raw()) != string(body) {
+				t.Errorf("Raw() differs from the body served")
+			}
+		})
+	}
+}
+
+func TestGetNullsAreZero(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, serveFixture(t, "nulls"))
+	inv, err := c.Invocations.Get(t.Context(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Progress != nil || inv.Error != nil || inv.Request != nil || inv.Result != nil || inv.Metadata != nil ||
+		inv.Connector != "" || inv.CorrelationID != "" || inv.Duration != 0 || inv.Steps() != nil ||
+		!inv.StartedAt.IsZero() || !inv.FinishedAt.IsZero() || !inv.CancelRequestedAt.IsZero() || !inv.LastHeartbeatAt.IsZero() {
+		t.Errorf("null fields decoded to non-zero values: %+v", inv)
+	}
+}
+
+func TestGetRunningProgress(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, serveFixture(t, "running"))
+	inv, err := c.Invocations.Get(t.Context(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Progress client.Progress `json:"progress"`
+	}
+	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
+		t.Fatal(err)
+	}
+	if inv.Progress == nil {
+		t.Fatal("Progress is nil")
+	}
+	if diff := cmp.Diff(m.Progress, *inv.Progress); diff != "" {
+		t.Errorf("Progress mismatch (-fixture +got):\n%s", diff)
+	}
+	if inv.Progress.TotalSteps == 0 || inv.Progress.Message == "" {
+		t.Errorf("running fixture has empty progress: %+v", inv.Progress)
+	}
+}
+
+func TestGetKeepsUnknownValues(t *testing.T) {
+	t.Parallel()
+	var m map[string]any
+	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["status"] = "paused"
+	m["brandNewField"] = map[string]any{"x": 1}
+	body, _ := json.Marshal(m)
+	c, _ := setup(t, serveJSON(200, body))
+	inv, err := c.Invocations.Get(t.Context(), "x")
+	if err != nil {
+		t.Fatalf("unknown status or field made Get fail: %v", err)
+	}
+	if inv.Status != "paused" || inv.Status.Known() || inv.Status.IsTerminal() {
+		t.Errorf("Status = %q (known %v), want \"paused\" kept as unknown", inv.Status, inv.Status.Known())
+	}
+	var back map[string]any
+	if err := json.Unmarshal(inv.Raw(), &back); err != nil || back["brandNewField"] == nil {
+		t.Errorf("Raw() lost the unknown field: %v", err)
+	}
+}
