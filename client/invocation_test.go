@@ -14,7 +14,7 @@ import (
 func TestStatusHelpers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		s                         client.Status
+		s                        client.Status
 		known, terminal, success bool
 	}{
 		{client.StatusQueued, true, false, false},
