@@ -220,8 +220,8 @@ func OKStep(index int, call string, result any) gen.Step {
 
 // ErrStep returns a failed step at index that called call, with error code,
 // message and, if not empty, hint. Add a diagnostic with WithDiagnostic.
-func ErrStep(index int, call string, code gen.V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode, message, hint string) gen.Step {
-	se := gen.StepError{Code: code, Message: message}
+func ErrStep(index int, call string, code string, message, hint string) gen.Step {
+	se := gen.StepError{Code: gen.V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode(code), Message: message}
 	if hint != "" {
 		se.Hint = ptr(hint)
 	}
