@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,3 +158,43 @@ func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrInvalidResponse) work.
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }
+
+// scrub replaces the API key in a body that goes into an error, in case a
+// proxy or a misbehaving server reflects the request's headers back.
+func scrub(body []byte, key string) []byte {
+	if key == "" || !bytes.Contains(body, []byte(key)) {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(key), []byte(redacted))
+}
+
+// scrubString is scrub for a string.
+func scrubString(s, key string) string {
+	if key == "" || !strings.Contains(s, key) {
+		return s
+	}
+	return strings.ReplaceAll(s, key, redacted)
+}
+
+// scrubErr is scrub for an error's message.
+func scrubErr(err error, key string) error {
+	if msg := scrubString(err.Error(), key); msg != err.Error() {
+		return errors.New(msg)
+	}
+	return err
+}
+
+// scrub removes the API key from everything the error carries that came
+// from the response: body, parsed fields and headers.
+func (e *APIError) scrub(key string) *APIError {
+	e.Body = scrub(e.Body, key)
+	e.Code = scrubString(e.Code, key)
+	e.Message = scrubString(e.Message, key)
+	e.RequestID = scrubString(e.RequestID, key)
+	for _, vs := range e.Header {
+		for i, v := range vs {
+			vs[i] = scrubString(v, key)
+		}
+	}
+	return e
+}

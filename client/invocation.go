@@ -219,8 +219,9 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 	if err != nil {
 		return nil, nil, err
 	}
+	key := string(s.client.cfg.apiKey)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.Header, newAPIError(resp.Request, resp, body)
+		return nil, resp.Header, newAPIError(resp.Request, resp, body).scrub(key)
 	}
 	inv, err := decodeInvocation(body)
 	if err == nil {
@@ -230,9 +231,9 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 		return nil, resp.Header, &ResponseError{
 			StatusCode:  resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
-			RequestID:   resp.Header.Get("X-Request-Id"),
-			Body:        capBytes(body, maxErrorBody),
-			Err:         err,
+			RequestID:   scrubString(resp.Header.Get("X-Request-Id"), key),
+			Body:        capBytes(scrub(body, key), maxErrorBody),
+			Err:         scrubErr(err, key),
 		}
 	}
 	return inv, resp.Header, nil
