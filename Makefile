@@ -33,3 +33,7 @@ test: vet check-generated ## Vet, check gen/, run all tests with the race detect
 lint: ## gofmt and staticcheck (pinned in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck $(PKGS)
+
+.PHONY: demo
+demo: ## Build bin/bctrl, start its dev server and watch a demo invocation finish
+	@GO=$(GO) scripts/demo.sh

@@ -1,0 +1,590 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bctrlhq/sdk-go/client/bctrltest"
+)
+
+// Invocation scripts shared by the tests.
+
+func scriptSucceeds(srv *bctrltest.Server, id string) {
+	inv := bctrltest.NewInvocation(id)
+	srv.Script(id,
+		inv,
+		bctrltest.Running(inv, 1, 2, "opening the login page"),
+		bctrltest.Running(inv, 2, 2, "clicking Sign in"),
+		bctrltest.Succeeded(inv,
+			bctrltest.OKStep(0, "page.goto", nil),
+			bctrltest.OKStep(1, "page.click", nil),
+		),
+	)
+}
+
+func scriptFails(srv *bctrltest.Server, id string) {
+	inv := bctrltest.NewInvocation(id)
+	diag := bctrltest.NewDiagnostic("unknown-call",
+		bctrltest.Fix("Call page.click instead", "sed -i s/page.clik/page.click/ flow.json"))
+	diag.DocsURL = ptr("https://docs.example.com/page.click")
+	srv.Script(id,
+		inv,
+		bctrltest.Running(inv, 1, 2, "opening the login page"),
+		bctrltest.Failed(inv, "step 1 failed",
+			bctrltest.OKStep(0, "page.goto", nil),
+			bctrltest.WithDiagnostic(
+				bctrltest.ErrStep(1, "page.clik", "UNKNOWN_CALL", "no such call page.clik", "did you mean page.click?"),
+				diag),
+		),
+	)
+}
+
+func scriptCancelled(srv *bctrltest.Server, id string) {
+	inv := bctrltest.NewInvocation(id)
+	srv.Script(id, inv, bctrltest.Running(inv, 1, 3, "working"), bctrltest.Cancelled(inv))
+}
+
+func scriptTimedOut(srv *bctrltest.Server, id string) {
+	inv := bctrltest.NewInvocation(id)
+	srv.Script(id, inv, bctrltest.Running(inv, 1, 3, "working"),
+		bctrltest.TimedOut(inv, bctrltest.ErrStep(0, "page.waitForSelector", "TIMEOUT", "timed out", "")))
+}
+
+// scriptRunsForever keeps id running.
+func scriptRunsForever(srv *bctrltest.Server, id string) {
+	inv := bctrltest.NewInvocation(id)
+	srv.Script(id, inv, bctrltest.Running(inv, 1, 3, "working"))
+}
+
+// TestExitCodes runs the binary once per documented exit code (130 has its
+// own test: it needs a signal).
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	const id = "inv-1"
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) []string // returns the environment
+		args  []string
+		want  int
+		// stderr must match; empty means stderr must be empty.
+		stderr string
+	}{
+		{
+			name:  "get succeeds",
+			setup: withScript(scriptSucceeds),
+			args:  []string{"invocations", "get", id},
+			want:  exitOK,
+		},
+		{
+			name:   "wait succeeded",
+			setup:  withScript(scriptSucceeds),
+			args:   append([]string{"invocations", "wait", id}, fast...),
+			want:   exitOK,
+			stderr: `succeeded`,
+		},
+		{
+			name:   "wait failed",
+			setup:  withScript(scriptFails),
+			args:   append([]string{"invocations", "wait", id}, fast...),
+			want:   exitFailed,
+			stderr: `bctrl: invocation \S+ ended failed: step 1 failed; step 1 \(page.clik\) failed: UNKNOWN_CALL`,
+		},
+		{
+			name:   "wait cancelled",
+			setup:  withScript(scriptCancelled),
+			args:   append([]string{"invocations", "wait", id}, fast...),
+			want:   exitFailed,
+			stderr: `ended cancelled`,
+		},
+		{
+			name:   "wait timed_out",
+			setup:  withScript(scriptTimedOut),
+			args:   append([]string{"invocations", "wait", id}, fast...),
+			want:   exitFailed,
+			stderr: `ended timed_out`,
+		},
+		{
+			name:   "missing id",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "get"},
+			want:   exitUsage,
+			stderr: `accepts 1 arg\(s\), received 0\nRun 'bctrl invocations get --help' for usage`,
+		},
+		{
+			name:   "unknown flag",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"--api-key", secretKey, "invocations", "get", id, "--bogus"},
+			want:   exitUsage,
+			stderr: `unknown flag: --bogus`,
+		},
+		{
+			name:   "bad flag value",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "wait", id, "--timeout", "soon"},
+			want:   exitUsage,
+			stderr: `invalid argument "soon" for "--timeout"`,
+		},
+		{
+			name:   "bad output format",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "get", id, "-o", "yaml"},
+			want:   exitUsage,
+			stderr: `invalid --output "yaml": want text or json`,
+		},
+		{
+			name:   "bad poll interval",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "wait", id, "--poll-min", "2s", "--poll-max", "1s"},
+			want:   exitUsage,
+			stderr: `need 0 < --poll-min <= --poll-max`,
+		},
+		{
+			name:   "unknown command",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "list"},
+			want:   exitUsage,
+			stderr: `unknown command "list" for "bctrl invocations"`,
+		},
+		{
+			name:   "no API key",
+			setup:  func(t *testing.T) []string { return []string{"BCTRL_BASE_URL=http://127.0.0.1:1"} },
+			args:   []string{"invocations", "get", id},
+			want:   exitUsage,
+			stderr: `^bctrl: no API key: pass --api-key or set BCTRL_API_KEY$`,
+		},
+		{
+			name:   "bad base URL",
+			setup:  func(t *testing.T) []string { return []string{"BCTRL_API_KEY=" + secretKey} },
+			args:   []string{"--base-url", "ftp://example.com", "invocations", "get", id},
+			want:   exitUsage,
+			stderr: `not an absolute http\(s\) URL`,
+		},
+		{
+			name:   "invalid id",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "get", ".."},
+			want:   exitUsage,
+			stderr: `invalid id`,
+		},
+		{
+			name:   "get not found",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "get", "inv-missing"},
+			want:   exitNotFound,
+			stderr: `404 Not Found: invocation.not_found`,
+		},
+		{
+			name:   "wait not found",
+			setup:  withScript(scriptSucceeds),
+			args:   append([]string{"invocations", "wait", "inv-missing"}, fast...),
+			want:   exitNotFound,
+			stderr: `404 Not Found`,
+		},
+		{
+			name: "get unauthorized",
+			setup: func(t *testing.T) []string {
+				srv := bctrltest.NewServer(t, bctrltest.WithAPIKey("another-key"))
+				scriptSucceeds(srv, id)
+				return envFor(srv)
+			},
+			args:   []string{"invocations", "get", id},
+			want:   exitAuth,
+			stderr: `401 Unauthorized: auth.invalid: invalid api key .*\nCheck the API key`,
+		},
+		{
+			name: "wait unauthorized, key from the flag",
+			setup: func(t *testing.T) []string {
+				srv := bctrltest.NewServer(t, bctrltest.WithAPIKey("another-key"))
+				scriptSucceeds(srv, id)
+				return []string{"BCTRL_BASE_URL=" + srv.URL}
+			},
+			args:   append([]string{"--api-key", secretKey, "invocations", "wait", id, "-o", "json"}, fast...),
+			want:   exitAuth,
+			stderr: `401 Unauthorized`,
+		},
+		{
+			name: "forbidden",
+			setup: func(t *testing.T) []string {
+				srv := newServer(t)
+				scriptSucceeds(srv, id)
+				srv.Fault(id, bctrltest.Fault{Status: http.StatusForbidden})
+				return envFor(srv)
+			},
+			args:   []string{"invocations", "get", id},
+			want:   exitAuth,
+			stderr: `403 Forbidden`,
+		},
+		{
+			name: "server error after retries",
+			setup: func(t *testing.T) []string {
+				srv := newServer(t)
+				scriptSucceeds(srv, id)
+				srv.Fault(id, bctrltest.Fault{Status: http.StatusInternalServerError})
+				return envFor(srv)
+			},
+			args:   []string{"--max-retries", "0", "invocations", "get", id},
+			want:   exitAPI,
+			stderr: `500 Internal Server Error`,
+		},
+		{
+			name: "malformed response",
+			setup: func(t *testing.T) []string {
+				srv := newServer(t)
+				scriptSucceeds(srv, id)
+				srv.Fault(id, bctrltest.Fault{Malformed: true})
+				return envFor(srv)
+			},
+			args:   append([]string{"invocations", "wait", id}, fast...),
+			want:   exitAPI,
+			stderr: `invalid response`,
+		},
+		{
+			name: "connection refused",
+			setup: func(t *testing.T) []string {
+				return []string{"BCTRL_API_KEY=" + secretKey, "BCTRL_BASE_URL=http://" + freeClosedPort(t)}
+			},
+			args:   []string{"--max-retries", "1", "invocations", "get", id},
+			want:   exitAPI,
+			stderr: `connection refused`,
+		},
+		{
+			name:   "wait timeout",
+			setup:  withScript(scriptRunsForever),
+			args:   append([]string{"invocations", "wait", id, "--timeout", "150ms"}, fast...),
+			want:   exitWaitTimeout,
+			stderr: `wait timed out after 150ms; last status running \(step 1/3\)`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, tt.setup(t), tt.args...)
+			if r.code != tt.want {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+			stderr := strings.TrimSpace(r.stderr)
+			if tt.stderr == "" {
+				if stderr != "" {
+					t.Errorf("stderr:\n%s\nwant it empty", stderr)
+				}
+				return
+			}
+			if !regexp.MustCompile("(?m)" + tt.stderr).MatchString(stderr) {
+				t.Errorf("stderr:\n%s\nwant a match for %q", stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+// withScript returns a setup that serves one invocation "inv-1" scripted
+// by script.
+func withScript(script func(*bctrltest.Server, string)) func(t *testing.T) []string {
+	return func(t *testing.T) []string {
+		srv := newServer(t)
+		script(srv, "inv-1")
+		return envFor(srv)
+	}
+}
+
+// TestInterrupt sends SIGINT to a running wait: exit code 130.
+func TestInterrupt(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	scriptRunsForever(srv, "inv-1")
+	p := startCLI(t, envFor(srv), append([]string{"invocations", "wait", "inv-1"}, fast...)...)
+	p.waitLine(t) // the first status line: the wait is under way
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := p.wait(t)
+	if code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+	}
+	if !strings.Contains(stderr, "bctrl: interrupted") {
+		t.Errorf("stderr:\n%s\nwant it to say interrupted", stderr)
+	}
+	checkNoSecret(t, nil, stderr, p.stdout.String())
+}
+
+// TestJSONIsTheServedBody checks that -o json prints the body the server
+// sent, for get and for wait.
+func TestJSONIsTheServedBody(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	inv := bctrltest.NewInvocation("inv-1")
+	srv.Set(bctrltest.Failed(inv, "step 1 failed",
+		bctrltest.OKStep(0, "page.title", map[string]any{"title": "Checkout", "n": 1.5}),
+		bctrltest.ErrStep(1, "page.clik", "UNKNOWN_CALL", "no such call", "did you mean page.click?"),
+	))
+	served := fetch(t, srv, "inv-1")
+
+	for _, args := range [][]string{
+		{"invocations", "get", "inv-1", "-o", "json"},
+		append([]string{"invocations", "wait", "inv-1", "--output=json"}, fast...),
+	} {
+		r := runCLI(t, envFor(srv), args...)
+		if r.code != exitOK && r.code != exitFailed {
+			t.Fatalf("bctrl %q: exit code %d; stderr:\n%s", args, r.code, r.stderr)
+		}
+		var got any
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("bctrl %q: stdout is not JSON: %v\n%s", args, err, r.stdout)
+		}
+		if diff := cmp.Diff(served, got); diff != "" {
+			t.Errorf("bctrl %q: JSON differs from the served body (-served +printed):\n%s", args, diff)
+		}
+		if !strings.HasPrefix(r.stdout, "{\n  \"") {
+			t.Errorf("bctrl %q: JSON is not indented:\n%s", args, r.stdout)
+		}
+	}
+}
+
+// fetch GETs an invocation from srv directly and decodes it.
+func fetch(t *testing.T, srv *bctrltest.Server, id string) any {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/v1/invocations/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+secretKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v\n%s", id, resp.StatusCode, err, body)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestGetText checks the text summary: the fields, the step table and the
+// diagnostic below it.
+func TestGetText(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	scriptFails(srv, "inv-1")
+	for range 2 { // move the script to its final state
+		runCLI(t, envFor(srv), "invocations", "get", "inv-1")
+	}
+	r := runCLI(t, envFor(srv), "invocations", "get", "inv-1")
+	if r.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	want := []string{
+		`(?m)^ID: +` + bctrltest.UUIDFor("inv-1").String() + `$`,
+		`(?m)^Status: +failed$`,
+		`(?m)^Created: +2026-01-01T00:00:00Z$`,
+		`(?m)^Started: +2026-01-01T00:00:01Z$`,
+		`(?m)^Finished: +2026-01-01T00:00:03Z$`,
+		`(?m)^Duration: +2s$`,
+		`(?m)^Error: +step 1 failed$`,
+		`(?m)^STEP +CALL +OK +CODE +MESSAGE +HINT$`,
+		`(?m)^0 +page\.goto +yes$`,
+		`(?m)^1 +page\.clik +no +UNKNOWN_CALL +no such call page\.clik +did you mean page\.click\?$`,
+		`(?m)^Step 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
+		`(?m)^ +- Call page\.click instead$`,
+		`(?m)^ +\$ sed -i s/page\.clik/page\.click/ flow\.json$`,
+		`(?m)^ +Docs: https://docs\.example\.com/page\.click$`,
+	}
+	for _, re := range want {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("stdout has no match for %s:\n%s", re, r.stdout)
+		}
+	}
+}
+
+// TestWaitPlainProgress checks that, when stderr is not a terminal, wait
+// prints one line per change of status or progress, and nothing for a poll
+// that changed nothing.
+func TestWaitPlainProgress(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	inv := bctrltest.NewInvocation("inv-1")
+	srv.Script("inv-1",
+		inv,
+		inv, // no change: no line
+		bctrltest.Running(inv, 1, 3, "opening the login page"),
+		bctrltest.Running(inv, 1, 3, "opening the login page"), // no change
+		bctrltest.Running(inv, 2, 3, "clicking Sign in"),
+		bctrltest.Running(inv, 3, 3, "reading the total"),
+		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)),
+	)
+	r := runCLI(t, envFor(srv), append([]string{"invocations", "wait", "inv-1"}, fast...)...)
+	if r.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	want := []string{
+		"queued",
+		"running step 1/3 opening the login page",
+		"running step 2/3 clicking Sign in",
+		"running step 3/3 reading the total",
+		"succeeded",
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("stderr has %d lines, want %d:\n%s", len(lines), len(want), r.stderr)
+	}
+	stamp := regexp.MustCompile(`^\d\d:\d\d:\d\d `)
+	for i, line := range lines {
+		if !stamp.MatchString(line) || stamp.ReplaceAllString(line, "") != want[i] {
+			t.Errorf("line %d = %q, want \"hh:mm:ss %s\"", i+1, line, want[i])
+		}
+	}
+	if !strings.Contains(r.stdout, "Status:    succeeded") || !strings.Contains(r.stdout, "STEP  CALL") {
+		t.Errorf("stdout has no summary:\n%s", r.stdout)
+	}
+}
+
+// TestKeyNeverPrinted runs help, usage errors, auth errors and every output
+// mode with the key given by flag and by environment. runCLI fails the test
+// if the key shows anywhere; this test covers the paths the others do not.
+func TestKeyNeverPrinted(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	scriptFails(srv, "inv-1")
+	other := bctrltest.NewServer(t, bctrltest.WithAPIKey("another-key"))
+	scriptSucceeds(other, "inv-1")
+
+	byEnv := envFor(srv)
+	byFlag := []string{"BCTRL_BASE_URL=" + srv.URL}
+	runs := []struct {
+		env  []string
+		args []string
+	}{
+		{byEnv, []string{"--help"}},
+		{byFlag, []string{"--api-key", secretKey, "--help"}},
+		{byFlag, []string{"--api-key=" + secretKey, "invocations", "wait", "--help"}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get"}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", "inv-1", "--nope"}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", "inv-1", "-o"}},
+		{byFlag, []string{"--api-key", secretKey, "nope"}},
+		{byEnv, []string{"invocations", "get", "inv-1"}},
+		{byEnv, []string{"invocations", "get", "inv-1", "-o", "json"}},
+		{byFlag, append([]string{"--api-key", secretKey, "invocations", "wait", "inv-1"}, fast...)},
+		{byFlag, append([]string{"--api-key", secretKey, "invocations", "wait", "inv-1", "-o", "json"}, fast...)},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", "inv-missing"}},
+		{[]string{"BCTRL_BASE_URL=" + other.URL, "BCTRL_API_KEY=" + secretKey}, []string{"invocations", "get", "inv-1"}},
+		{[]string{"BCTRL_BASE_URL=" + other.URL}, []string{"--api-key", secretKey, "invocations", "wait", "inv-1"}},
+		{[]string{"BCTRL_API_KEY=" + secretKey}, []string{"--base-url", "http://user:pw@127.0.0.1:1", "invocations", "get", "x"}},
+		{[]string{"BCTRL_API_KEY=" + secretKey + "\n"}, []string{"--base-url", srv.URL, "invocations", "get", "x"}},
+		// The key pasted where an argument goes: cobra and the server echo
+		// arguments, and bctrl redacts the key from what they say.
+		{byEnv, []string{secretKey}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", secretKey}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", secretKey}},
+	}
+	for _, run := range runs {
+		r := runCLI(t, run.env, run.args...)
+		if r.stdout+r.stderr == "" {
+			t.Errorf("bctrl %q printed nothing", run.args)
+		}
+	}
+}
+
+// TestDevServer starts the dev server with fast ticks, waits on each demo
+// invocation, and stops it with SIGINT.
+func TestDevServer(t *testing.T) {
+	t.Parallel()
+	ready := filepath.Join(t.TempDir(), "url")
+	p := startCLI(t, nil, "dev-server", "--addr", "127.0.0.1:0", "--ready-file", ready, "--tick", "20ms", "--api-key", secretKey)
+	url := waitForFile(t, ready)
+
+	env := []string{"BCTRL_BASE_URL=" + url, "BCTRL_API_KEY=" + secretKey}
+	for id, want := range map[string]int{
+		demoSucceedsID: exitOK,
+		demoFailsID:    exitFailed,
+		demoCancelsID:  exitFailed,
+		demoTimesOutID: exitFailed,
+	} {
+		r := runCLI(t, env, append([]string{"invocations", "wait", id, "--timeout", "5s"}, fast...)...)
+		if r.code != want {
+			t.Errorf("wait %s: exit code %d, want %d; stderr:\n%s", id, r.code, want, r.stderr)
+		}
+	}
+	r := runCLI(t, env, "invocations", "get", demoFailsID)
+	for _, s := range []string{"UNKNOWN_CALL", "Fixes:", "Docs: https://"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("failed demo invocation has no %q:\n%s", s, r.stdout)
+		}
+	}
+
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := p.wait(t)
+	if code != exitOK {
+		t.Errorf("dev-server exit code %d after SIGINT, want 0; stderr:\n%s", code, stderr)
+	}
+	out := p.stdout.String()
+	checkNoSecret(t, []string{"dev-server"}, out, stderr)
+	for _, s := range []string{url, "export BCTRL_BASE_URL=" + url, demoSucceedsID, demoFailsID, demoCancelsID, demoTimesOutID} {
+		if !strings.Contains(out, s) {
+			t.Errorf("dev-server output has no %q:\n%s", s, out)
+		}
+	}
+	if _, err := os.Stat(ready); !os.IsNotExist(err) {
+		t.Errorf("ready file still there after exit: %v", err)
+	}
+}
+
+// TestDevServerDemoKey checks that without --api-key the dev server takes
+// the demo key and says so.
+func TestDevServerDemoKey(t *testing.T) {
+	t.Parallel()
+	ready := filepath.Join(t.TempDir(), "url")
+	p := startCLI(t, nil, "dev-server", "--addr", "127.0.0.1:0", "--ready-file", ready)
+	url := waitForFile(t, ready)
+	r := runCLI(t, []string{"BCTRL_BASE_URL=" + url, "BCTRL_API_KEY=" + demoAPIKey}, "invocations", "get", demoSucceedsID)
+	if r.code != exitOK {
+		t.Errorf("get with the demo key: exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	if code, stderr := p.wait(t); code != exitOK {
+		t.Errorf("exit code %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if out := p.stdout.String(); !strings.Contains(out, "export BCTRL_API_KEY="+demoAPIKey+"\n") {
+		t.Errorf("output has no export line for the demo key:\n%s", out)
+	}
+}
+
+// waitForFile waits for a dev server's ready file and returns its content.
+func waitForFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear", path)
+	return ""
+}
+
+// TestDemoScriptWaitsOnTheSucceedingInvocation keeps scripts/demo.sh and the
+// demo ids in step.
+func TestDemoScriptWaitsOnTheSucceedingInvocation(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "scripts", "demo.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), demoSucceedsID) {
+		t.Errorf("scripts/demo.sh does not wait on %s", demoSucceedsID)
+	}
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bctrlhq/sdk-go/client"
+)
+
+// Exit codes, listed in the root command's help. Scripts rely on them: keep
+// the numbers stable.
+const (
+	exitOK          = 0   // success; for wait, the invocation succeeded
+	exitFailed      = 1   // wait: the invocation ended failed, cancelled or timed_out
+	exitUsage       = 2   // bad flags or arguments, missing id, no API key, bad base URL
+	exitNotFound    = 3   // the invocation does not exist
+	exitAuth        = 4   // 401 or 403: the API key is missing, wrong or not allowed
+	exitAPI         = 5   // any other API or network error, after retries
+	exitWaitTimeout = 6   // wait: --timeout passed before the invocation ended
+	exitInterrupted = 130 // SIGINT or SIGTERM before the command finished
+)
+
+// exitCodeHelp is the exit code table shown by "bctrl --help".
+const exitCodeHelp = `Exit codes:
+  0    success (wait: the invocation succeeded)
+  1    wait: the invocation ended failed, cancelled or timed_out
+  2    usage or configuration error: bad flags, missing id, no API key
+  3    invocation not found
+  4    authentication or permission error (401, 403)
+  5    any other API or network error, after retries
+  6    wait: --timeout reached before the invocation ended
+  130  interrupted (SIGINT or SIGTERM)`
+
+// usageError is a mistake on the command line or in the configuration:
+// exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode maps the error a command returned to its exit code. ctx is the
+// command's context: once it is cancelled (a signal), any error means the
+// command was interrupted.
+func exitCode(ctx context.Context, err error) int {
+	var usage *usageError
+	var ended *client.InvocationError
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.As(err, &usage), errors.Is(err, client.ErrInvalidID):
+		return exitUsage
+	case errors.As(err, &ended):
+		return exitFailed
+	case errors.Is(err, client.ErrWaitTimeout):
+		return exitWaitTimeout
+	case errors.Is(err, client.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
+		return exitAuth
+	}
+	return exitAPI
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/bctrlhq/sdk-go/client"
+)
+
+// reporter shows a wait's progress on stderr. update is called with each
+// change of status or progress (the first and final states included); done
+// is called once when the wait returns.
+type reporter interface {
+	update(inv *client.Invocation)
+	done(inv *client.Invocation, err error)
+}
+
+// newReporter returns a progress bar on a terminal and plain lines
+// otherwise (a pipe, a file, CI logs).
+func (a *app) newReporter() reporter {
+	if a.isTerminal(a.stderr) {
+		return &barReporter{w: a.stderr}
+	}
+	return &lineReporter{w: a.stderr, now: a.now}
+}
+
+// lineReporter writes one line per change, such as
+// "12:00:01 running step 2/5 clicking Sign in".
+type lineReporter struct {
+	w   io.Writer
+	now func() time.Time
+}
+
+func (r *lineReporter) update(inv *client.Invocation) {
+	line := r.now().Format(time.TimeOnly) + " " + clean(string(inv.Status))
+	if p := inv.Progress; p != nil {
+		if s := progressText(p); s != "" {
+			line += " " + s
+		}
+	}
+	fmt.Fprintln(r.w, line)
+}
+
+func (r *lineReporter) done(*client.Invocation, error) {}
+
+// barReporter draws a progress bar of steps done out of the total, with the
+// status and message as its description.
+type barReporter struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+// maxBarMessage and the widths below keep the bar on one line of an
+// 80-column terminal.
+const maxBarMessage = 28
+
+func (r *barReporter) update(inv *client.Invocation) {
+	if r.bar == nil {
+		// A known maximum from the start: the library's spinner mode runs a
+		// goroutine that outlives the bar.
+		r.bar = progressbar.NewOptions(1,
+			progressbar.OptionSetWriter(r.w),
+			progressbar.OptionSetWidth(16),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionUseANSICodes(true),
+		)
+	}
+	desc := fmt.Sprintf("%-9s", clean(string(inv.Status)))
+	if p := inv.Progress; p != nil && !inv.Status.IsTerminal() {
+		if p.TotalSteps > 0 {
+			desc += fmt.Sprintf(" step %d/%d", p.Step, p.TotalSteps)
+			if p.TotalSteps != r.bar.GetMax() {
+				r.bar.ChangeMax(p.TotalSteps)
+			}
+			// The bar counts the steps done: the current one is not, and
+			// the bar must not reach its end (which freezes it) before the
+			// invocation does.
+			r.bar.Set(min(max(p.Step-1, 0), p.TotalSteps-1))
+		}
+		msg := p.Message
+		if msg == "" {
+			msg = p.CurrentCall
+		}
+		if msg = clean(msg); len([]rune(msg)) > maxBarMessage {
+			msg = string([]rune(msg)[:maxBarMessage-1]) + "…"
+		}
+		if msg != "" {
+			desc += " " + msg
+		}
+	}
+	// A fixed width keeps the bar from jumping sideways as messages change.
+	r.bar.Describe(fmt.Sprintf("%-*s", maxBarMessage+20, desc))
+}
+
+func (r *barReporter) done(inv *client.Invocation, err error) {
+	if r.bar == nil {
+		return
+	}
+	if err == nil && inv != nil && inv.Status.IsSuccess() {
+		r.bar.Finish()
+	} else {
+		r.bar.Exit()
+	}
+	// Leave the bar's last state on its own line above the summary.
+	fmt.Fprintln(r.w)
+}
