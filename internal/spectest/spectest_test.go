@@ -199,14 +199,23 @@ func TestValidateInvocationContentType(t *testing.T) {
 
 func TestEnum(t *testing.T) {
 	t.Parallel()
+	// Checks that today's values are found, not that no others exist: a
+	// spec bump that adds a value must not fail here (the client's own
+	// tests decide what a new value needs).
 	got := spectest.Enum(t, "JsonSchemaStatus")
-	want := []string{"queued", "dispatching", "running", "cancelling", "succeeded", "failed", "cancelled", "timed_out"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Enum(JsonSchemaStatus) = %v, want %v", got, want)
+	for _, want := range []string{"queued", "dispatching", "running", "cancelling", "succeeded", "failed", "cancelled", "timed_out"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Enum(JsonSchemaStatus) = %v, missing %q", got, want)
+		}
 	}
 	codes := spectest.Enum(t, "ResultStepsItemsOneOf1ErrorCode")
-	if !slices.Contains(codes, "UNKNOWN_CALL") || !slices.Contains(codes, "TIMEOUT") || len(codes) != 9 {
-		t.Errorf("Enum(ResultStepsItemsOneOf1ErrorCode) = %v, want 9 codes including UNKNOWN_CALL and TIMEOUT", codes)
+	for _, want := range []string{"UNKNOWN_CALL", "TIMEOUT", "INVALID_ARGS"} {
+		if !slices.Contains(codes, want) {
+			t.Errorf("Enum(ResultStepsItemsOneOf1ErrorCode) = %v, missing %q", codes, want)
+		}
+	}
+	if slices.Contains(codes, "queued") {
+		t.Errorf("the error-code suffix matched the status schema: %v", codes)
 	}
 }
 
