@@ -34,6 +34,20 @@ lint: ## gofmt and staticcheck (pinned in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck $(PKGS)
 
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+FUZZTIME ?= 30s
+
+.PHONY: bench
+bench: ## Run the client benchmarks (6 counts) into bench.out and summarise them with benchstat
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count 6 ./client | tee bench.out
+	$(GO) run $(BENCHSTAT) -filter '.name:(Get OR Decode)' -col /impl bench.out
+	$(GO) run $(BENCHSTAT) -filter '.name:WaitScale' bench.out
+
+.PHONY: fuzz
+fuzz: ## Run each client fuzz target for FUZZTIME (default 30s)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeInvocation$$' -fuzztime $(FUZZTIME) ./client
+	$(GO) test -run '^$$' -fuzz '^FuzzStepDiscrimination$$' -fuzztime $(FUZZTIME) ./client
+
 .PHONY: demo
 demo: ## Build bin/bctrl, start its dev server and watch a demo invocation finish
 	@GO=$(GO) scripts/demo.sh
