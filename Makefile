@@ -51,3 +51,11 @@ fuzz: ## Run each client fuzz target for FUZZTIME (default 30s)
 .PHONY: demo
 demo: ## Build bin/bctrl, start its dev server and watch a demo invocation finish
 	@GO=$(GO) scripts/demo.sh
+
+.PHONY: drill
+drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy
+	@GO=$(GO) scripts/drill.sh
+
+.PHONY: spec-bump
+spec-bump: ## Replace openapi.yaml with SPEC=path: show breaking changes, regenerate, test
+	@GO=$(GO) MAKE=$(MAKE) scripts/spec-bump.sh "$(SPEC)"
