@@ -17,15 +17,15 @@
 #
 # Environment:
 #   GO          go command (default go)
-#   DRILL_TEST  packages to test (default ./client/..., where the spec
-#               contract tests live; ./... tests what `make test` does)
+#   DRILL_TEST  packages to test (default ./..., what `make test` tests;
+#               ./client/... is quicker)
 #   DRILL_REV   drill this commit instead of the working tree
 #   DRILL_JOBS  bumps run at once after the baseline (default 1)
 #   DRILL_KEEP  1 keeps the scratch directories and logs
 set -euo pipefail
 
 GO=${GO:-go}
-DRILL_TEST=${DRILL_TEST:-./client/...}
+DRILL_TEST=${DRILL_TEST:-./...}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bumps=$root/testdata/spec-bumps
 
