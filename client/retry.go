@@ -61,10 +61,8 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		return resp, err
 	}
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval = c.cfg.retryMin, c.cfg.retryMax
 	resp, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(b),
+		backoff.WithBackOff(newBoundedBackOff(c.cfg.retryMin, c.cfg.retryMax, backoff.DefaultMultiplier, backoff.DefaultRandomizationFactor)),
 		backoff.WithMaxTries(uint(c.cfg.maxRetries)+1),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
@@ -83,17 +81,46 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		// back so the caller builds an APIError from it.
 		return rr.resp, nil
 	}
+	// backoff.Retry returns the last error still wrapped when it stops on
+	// the attempt count rather than on the permanent mark.
+	var perm *backoff.PermanentError
+	if errors.As(err, &perm) {
+		err = perm.Err
+	}
 	where := req.Method + " " + req.URL.EscapedPath()
-	if ctxErr := context.Cause(ctx); ctxErr != nil {
-		if lastErr != nil && !errors.Is(lastErr, ctxErr) {
-			return nil, fmt.Errorf("bctrl: %s: %w (after %d attempts, last error: %v)", where, ctxErr, attempt, lastErr)
+	if ctxErr := contextError(ctx); ctxErr != nil {
+		if lastErr != nil && !errors.Is(lastErr, ctxErr) && !errors.Is(lastErr, context.Cause(ctx)) {
+			return nil, fmt.Errorf("bctrl: %s: %w (after %s, last error: %v)", where, ctxErr, attempts(attempt), lastErr)
 		}
 		return nil, fmt.Errorf("bctrl: %s: %w", where, ctxErr)
 	}
 	if attempt > 1 {
-		return nil, fmt.Errorf("bctrl: %s: after %d attempts: %w", where, attempt, err)
+		return nil, fmt.Errorf("bctrl: %s: after %s: %w", where, attempts(attempt), err)
 	}
 	return nil, fmt.Errorf("bctrl: %s: %w", where, err)
+}
+
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
+}
+
+// contextError returns nil while ctx is live. Once it is done, it returns
+// the context's cause, wrapped so that errors.Is matches ctx.Err() as well
+// (context.Canceled or context.DeadlineExceeded) when the cause is a custom
+// one set with context.WithCancelCause or context.WithTimeoutCause.
+func contextError(ctx context.Context) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	cause := context.Cause(ctx)
+	if cause == nil || errors.Is(cause, err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, cause)
 }
 
 // attempt sends req once and reads its body. Errors wrapped in
@@ -101,20 +128,22 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
 	c := d.c
 	if err := c.limiter.Wait(ctx); err != nil {
-		if ctxErr := context.Cause(ctx); ctxErr != nil {
+		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)
 		}
-		return nil, backoff.Permanent(fmt.Errorf("rate limiter: %w", err))
+		// The limiter refuses to wait when the next token would come after
+		// the context's deadline.
+		return nil, backoff.Permanent(fmt.Errorf("%w: waiting for the rate limiter (see WithRateLimit): %v", context.DeadlineExceeded, err))
 	}
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.attemptTimeout, errAttemptTimeout)
 	defer cancel()
 	resp, err := c.cfg.httpClient.Do(req.Clone(actx))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, backoff.Permanent(context.Cause(ctx))
+		if ctxErr := contextError(ctx); ctxErr != nil {
+			return nil, backoff.Permanent(ctxErr)
 		}
 		if context.Cause(actx) == errAttemptTimeout {
-			return nil, fmt.Errorf("%w after %v", errAttemptTimeout, c.cfg.attemptTimeout)
+			return nil, &attemptTimeoutError{d: c.cfg.attemptTimeout}
 		}
 		return nil, err
 	}
@@ -124,9 +153,9 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Re
 	case errors.Is(err, ErrResponseTooLarge):
 		return nil, backoff.Permanent(err)
 	case err != nil && ctx.Err() != nil:
-		return nil, backoff.Permanent(context.Cause(ctx))
+		return nil, backoff.Permanent(contextError(ctx))
 	case err != nil && context.Cause(actx) == errAttemptTimeout:
-		return nil, fmt.Errorf("reading body: %w after %v", errAttemptTimeout, c.cfg.attemptTimeout)
+		return nil, fmt.Errorf("reading body: %w", &attemptTimeoutError{d: c.cfg.attemptTimeout})
 	case err != nil:
 		return nil, fmt.Errorf("reading body: %w", err)
 	}
@@ -141,7 +170,41 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Re
 	return resp, nil
 }
 
+// errAttemptTimeout is the cause of an attempt's context when the attempt
+// timeout fires; it tells that apart from the caller's own deadline.
 var errAttemptTimeout = errors.New("attempt timed out")
+
+// attemptTimeoutError is the error of an attempt that ran past the attempt
+// timeout. Like net/http's timeout errors, it reports Timeout() and matches
+// context.DeadlineExceeded.
+type attemptTimeoutError struct{ d time.Duration }
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("attempt timed out after %v (see WithAttemptTimeout)", e.d)
+}
+func (e *attemptTimeoutError) Timeout() bool        { return true }
+func (e *attemptTimeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// boundedBackOff is jittered exponential backoff whose every delay lies
+// within [lo, hi]: the jitter of backoff.ExponentialBackOff alone can go
+// below the initial interval and above the maximum.
+type boundedBackOff struct {
+	backoff.ExponentialBackOff
+	lo, hi time.Duration
+}
+
+func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *boundedBackOff {
+	b := &boundedBackOff{lo: lo, hi: hi}
+	b.InitialInterval, b.MaxInterval = lo, hi
+	b.Multiplier, b.RandomizationFactor = multiplier, jitter
+	b.Reset()
+	return b
+}
+
+// NextBackOff returns the next delay, clamped to [lo, hi].
+func (b *boundedBackOff) NextBackOff() time.Duration {
+	return max(b.lo, min(b.ExponentialBackOff.NextBackOff(), b.hi))
+}
 
 // retryAfter parses a Retry-After header (delay-seconds or HTTP-date) and
 // bounds it by limit.
@@ -156,6 +219,8 @@ func retryAfter(h http.Header, now time.Time, limit time.Duration) (time.Duratio
 			return 0, false
 		}
 		d = time.Duration(min(secs, int64(limit/time.Second)+1)) * time.Second
+	} else if errors.Is(err, strconv.ErrRange) && v[0] != '-' && v[0] != '+' {
+		d = limit // more seconds than an int64 holds
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = max(t.Sub(now), 0)
 	} else {

@@ -7,8 +7,6 @@ import (
 	"iter"
 	"strings"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
 
 // Defaults for Wait and Watch. Browser-agent work takes seconds to minutes:
@@ -36,12 +34,29 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
+
+	// sleep waits d between polls, or until ctx ends. Tests replace it to
+	// see the delays Watch chooses without waiting them out.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep waits d, or until ctx ends and returns its error.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // WithPollInterval sets the bounds of the jittered exponential backoff
 // between polls (defaults DefaultPollMin and DefaultPollMax). Polling starts
 // at min, grows by 1.5x with ±20% jitter up to max while nothing changes,
-// and drops back to min when the status or progress moves.
+// and drops back to min when the status or progress moves; every delay,
+// jitter included, stays within [min, max].
 func WithPollInterval(minDelay, maxDelay time.Duration) WaitOption {
 	return func(c *waitConfig) error {
 		if minDelay <= 0 || maxDelay < minDelay {
@@ -148,8 +163,8 @@ func (e *WaitError) Unwrap() error { return e.Err }
 // stopped first: errors.Is the context's error, ErrWaitTimeout, or the
 // fatal poll error (404, 401, 403 stop at once). Transient poll failures
 // (after Get's own retries) are polled through until the wait's bounds.
-// A Retry-After header on a poll response sets the next poll's delay,
-// bounded by WithRetryAfterCap.
+// A Retry-After header on a poll response lengthens the next poll's delay
+// to what it asks, bounded by WithRetryAfterCap; it never shortens it.
 func (s *InvocationsService) Wait(ctx context.Context, id string, opts ...WaitOption) (*Invocation, error) {
 	var last *Invocation
 	for inv, err := range s.Watch(ctx, id, opts...) {
@@ -171,7 +186,7 @@ func (s *InvocationsService) Wait(ctx context.Context, id string, opts ...WaitOp
 // polling at once.
 func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait}
+		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait, sleep: sleep}
 		for _, opt := range opts {
 			if opt == nil {
 				continue
@@ -190,15 +205,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
 			defer cancel()
 		}
-		poll := backoff.NewExponentialBackOff()
-		poll.InitialInterval, poll.MaxInterval = cfg.pollMin, cfg.pollMax
-		poll.Multiplier, poll.RandomizationFactor = 1.5, 0.2
-		var timer *time.Timer
-		defer func() {
-			if timer != nil {
-				timer.Stop()
-			}
-		}()
+		poll := newBoundedBackOff(cfg.pollMin, cfg.pollMax, 1.5, 0.2)
 
 		var last *Invocation
 		var lastErr error
@@ -206,15 +213,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		for {
 			inv, header, err := s.get(ctx, id)
 			switch {
-			case ctx.Err() != nil:
-				stop(waitCause(ctx, lastErr))
-				return
-			case err != nil && !transient(err):
-				stop(err)
-				return
-			case err != nil:
-				lastErr = err
-			default:
+			case err == nil:
+				// A poll that succeeded counts even if the context ended
+				// just after it: a finished invocation is reported as such.
 				lastErr = nil
 				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
 				last = inv
@@ -234,31 +235,38 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 					yield(inv, newInvocationError(inv))
 					return
 				}
-			}
-
-			delay := min(poll.NextBackOff(), cfg.pollMax)
-			if after, ok := retryAfter(header, time.Now(), s.client.cfg.retryAfterCap); ok {
-				delay = after
-			}
-			if timer == nil {
-				timer = time.NewTimer(delay)
-			} else {
-				timer.Reset(delay)
-			}
-			select {
-			case <-ctx.Done():
+			case ctx.Err() != nil:
 				stop(waitCause(ctx, lastErr))
 				return
-			case <-timer.C:
+			case !transient(err):
+				stop(err)
+				return
+			default:
+				lastErr = err
+			}
+
+			// A Retry-After can lengthen the next delay (up to its cap) but
+			// not shorten it: "Retry-After: 0" on every answer must not turn
+			// the wait into a busy loop.
+			delay := poll.NextBackOff()
+			if after, ok := retryAfter(header, time.Now(), s.client.cfg.retryAfterCap); ok {
+				delay = max(delay, after)
+			}
+			if cfg.sleep(ctx, delay) != nil {
+				stop(waitCause(ctx, lastErr))
+				return
 			}
 		}
 	}
 }
 
-// waitCause is the context's cause, with the last transient poll error
-// attached when there was one.
+// waitCause is the context's error (ErrWaitTimeout when the maximum wait
+// ran out), with the last transient poll error attached when there was one.
 func waitCause(ctx context.Context, lastErr error) error {
 	cause := context.Cause(ctx)
+	if !errors.Is(cause, ErrWaitTimeout) {
+		cause = contextError(ctx)
+	}
 	if lastErr != nil {
 		return fmt.Errorf("%w (last poll error: %v)", cause, lastErr)
 	}
