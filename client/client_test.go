@@ -211,4 +211,3 @@ func TestInvalidIDsFailBeforeAnyRequest(t *testing.T) {
 		t.Errorf("%d requests sent for invalid ids", n)
 	}
 }
-
