@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,21 +12,6 @@ import (
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/internal/spectest"
 )
-
-// mutate decodes the running fixture, applies f and re-encodes it.
-func mutate(t *testing.T, f func(m map[string]any)) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
-		t.Fatal(err)
-	}
-	f(m)
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // TestBadInput drives Get through hostile and broken responses and odd ids.
 // Each case either fails with a clear error (typed where a type applies)
@@ -102,21 +86,21 @@ func TestBadInput(t *testing.T) {
 			check: wantErr(client.ErrInvalidResponse, "not JSON")},
 		{name: "JSON array instead of object", handler: raw(200, "application/json", []byte(`[1,2]`)),
 			check: wantErr(client.ErrInvalidResponse, "cannot unmarshal array")},
-		{name: "status of the wrong type", handler: raw(200, "application/json", mutate(t, func(m map[string]any) { m["status"] = 7 })),
+		{name: "status of the wrong type", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = 7 })),
 			check: wantErr(client.ErrInvalidResponse, "status")},
-		{name: "null in a required string", handler: raw(200, "application/json", mutate(t, func(m map[string]any) { m["id"] = nil })),
+		{name: "null in a required string", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["id"] = nil })),
 			check: wantErr(client.ErrInvalidResponse, `"id" is missing or null`)},
-		{name: "null status", handler: raw(200, "application/json", mutate(t, func(m map[string]any) { m["status"] = nil })),
+		{name: "null status", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = nil })),
 			check: wantErr(client.ErrInvalidResponse, `"status" is missing or null`)},
-		{name: "timestamp not RFC 3339", handler: raw(200, "application/json", mutate(t, func(m map[string]any) { m["createdAt"] = "yesterday" })),
+		{name: "timestamp not RFC 3339", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["createdAt"] = "yesterday" })),
 			check: wantErr(client.ErrInvalidResponse, `"createdAt"`)},
-		{name: "unknown status", handler: raw(200, "application/json", mutate(t, func(m map[string]any) { m["status"] = "paused" })),
+		{name: "unknown status", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = "paused" })),
 			check: wantOK(func(t *testing.T, inv *client.Invocation) {
 				if inv.Status != "paused" || inv.Status.Known() {
 					t.Errorf("Status = %q, Known %v", inv.Status, inv.Status.Known())
 				}
 			})},
-		{name: "unknown extra fields", handler: raw(200, "application/json", mutate(t, func(m map[string]any) {
+		{name: "unknown extra fields", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) {
 			m["priority"] = 5
 			m["progress"].(map[string]any)["eta"] = "soon"
 		})),

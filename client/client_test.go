@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,23 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 		t.Fatalf("fixture %s does not match the spec: %v", name, err)
 	}
 	return serveJSON(200, body)
+}
+
+// fixtureWith returns a spec fixture with edit applied to its JSON object.
+func fixtureWith(t *testing.T, name string, edit func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(spectest.Fixture(t, name), &m); err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	if edit != nil {
+		edit(m)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestNewRequiresAPIKey(t *testing.T) {

@@ -136,13 +136,10 @@ func TestGetRunningProgress(t *testing.T) {
 
 func TestGetKeepsUnknownValues(t *testing.T) {
 	t.Parallel()
-	var m map[string]any
-	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
-		t.Fatal(err)
-	}
-	m["status"] = "paused"
-	m["brandNewField"] = map[string]any{"x": 1}
-	body, _ := json.Marshal(m)
+	body := fixtureWith(t, "running", func(m map[string]any) {
+		m["status"] = "paused"
+		m["brandNewField"] = map[string]any{"x": 1}
+	})
 	c, _ := setup(t, serveJSON(200, body))
 	inv, err := c.Invocations.Get(t.Context(), "x")
 	if err != nil {

@@ -47,7 +47,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 			fmt.Fprintf(w, format, r.Header.Get("Authorization"))
 		}
 	}
-	running := string(mutate(t, func(m map[string]any) { m["createdAt"] = "%s" }))
+	running := string(fixtureWith(t, "running", func(m map[string]any) { m["createdAt"] = "%s" }))
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc

@@ -108,20 +108,13 @@ func str(v any) string {
 // bodyWithSteps builds a running invocation body with the given raw steps.
 func bodyWithSteps(t *testing.T, steps ...string) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
-		t.Fatal(err)
-	}
 	raw := make([]json.RawMessage, len(steps))
 	for i, s := range steps {
 		raw[i] = json.RawMessage(s)
 	}
-	m["result"] = map[string]any{"mode": "fail-fast", "ok": false, "runtimeId": m["runtimeId"], "steps": raw}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return fixtureWith(t, "running", func(m map[string]any) {
+		m["result"] = map[string]any{"mode": "fail-fast", "ok": false, "runtimeId": m["runtimeId"], "steps": raw}
+	})
 }
 
 const resolved = `"resolved":{"call":"page.goto","contextId":null,"handleId":null,"method":"goto","pageId":"p1","ref":null,"runtimeId":"r1","target":"page"}`

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -71,23 +70,6 @@ func sequence(h *hits, bodies ...[]byte) http.HandlerFunc {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(bodies[min(n, len(bodies))-1])
 	}
-}
-
-// fixtureWith returns a spec fixture with edit applied to its JSON object.
-func fixtureWith(t *testing.T, name string, edit func(m map[string]any)) []byte {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(spectest.Fixture(t, name), &m); err != nil {
-		t.Fatalf("fixture %s: %v", name, err)
-	}
-	if edit != nil {
-		edit(m)
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // atStep returns the running fixture with its progress at step.
