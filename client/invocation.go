@@ -224,9 +224,12 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, resp.Header, newAPIError(resp.Request, resp, body).scrub(key)
 	}
-	inv, err := decodeInvocation(body)
+	// The content type is checked first: a page labelled text/html is not
+	// worth decoding, even when it happens to parse.
+	err = checkContentType(resp.Header.Get("Content-Type"))
+	var inv *Invocation
 	if err == nil {
-		err = checkContentType(resp.Header.Get("Content-Type"))
+		inv, err = decodeInvocation(body)
 	}
 	if err != nil {
 		return nil, resp.Header, &ResponseError{
