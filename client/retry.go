@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -53,11 +54,26 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	var lastErr error
 	attempt := 0
+	idempotent := isIdempotent(req)
 	op := func() (*http.Response, error) {
 		attempt++
+		if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
+			if req.GetBody == nil {
+				return nil, backoff.Permanent(fmt.Errorf("not retried: the request body cannot be rewound (last error: %v)", lastErr))
+			}
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, backoff.Permanent(fmt.Errorf("rewinding the request body: %w", err))
+			}
+			req.Body = body
+		}
 		resp, err := d.attempt(ctx, req)
 		if err != nil {
 			lastErr = err
+			var perm *backoff.PermanentError
+			if !idempotent && !errors.As(err, &perm) && !notProcessed(resp, err) {
+				return resp, backoff.Permanent(err)
+			}
 		}
 		return resp, err
 	}
@@ -98,6 +114,29 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("bctrl: %s: after %s: %w", where, attempts(attempt), err)
 	}
 	return nil, fmt.Errorf("bctrl: %s: %w", where, err)
+}
+
+// isIdempotent reports whether req may be sent again after an attempt whose
+// outcome is unknown: an idempotent method, or a request carrying an
+// Idempotency-Key.
+func isIdempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace,
+		http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != ""
+}
+
+// notProcessed reports whether a failed attempt provably left the server
+// untouched, so that even a non-idempotent request may be retried: the
+// connection was never made, or the server answered 429 or 503.
+func notProcessed(resp *http.Response, err error) bool {
+	if resp != nil {
+		return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func attempts(n int) string {

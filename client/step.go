@@ -1,25 +1,72 @@
 package client
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
+
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/bctrlhq/sdk-go/gen"
 )
 
-// Step is one step's result, discriminated on its "ok" field: a success
-// (ok: true) or a failure (ok: false). A step whose "ok" is missing or not
-// a boolean is neither; Err says why, naming the step.
+// Step is one step's result, discriminated once, while decoding, on its
+// "ok" field: a success (ok: true) or a failure (ok: false). A step whose
+// "ok" is missing or not a boolean is neither; Err says why, naming the
+// step.
 //
 //	for i := range inv.Steps() {
 //		st := &inv.Steps()[i]
-//		if s, ok := st.Success(); ok { ... }
+//		if s, ok := st.Success(); ok { ... s.Result ... }
 //		if f, ok := st.Failure(); ok { ... f.Error.Code ... }
 //	}
+//
+// A Step holds one pointer to its variant, so a large invocation costs one
+// small header per step plus the variants it really has.
 type Step struct {
 	kind    okFlag
-	pos     int // position in the steps array, for Err
-	success StepSuccess
-	failure StepFailure
+	pos     int          // position in the steps array, for Err
+	success *StepSuccess // set when kind is okTrue
+	failure *StepFailure // set when kind is okFalse
+	head    *stepHead    // index and call of a step that is neither, if any
+}
+
+// StepSuccess is a step that succeeded. Its fields are the generated
+// gen.StepSuccess's, promoted: Index, Call, Resolved, Binding, and Result,
+// the raw JSON the call returned ("null" when it returned nothing), which
+// DecodeResult and ResultAs decode.
+type StepSuccess struct {
+	gen.StepSuccess
+}
+
+// ErrNullResult is returned (wrapped) by DecodeResult and ResultAs when a
+// step's result is JSON null or absent: the call returned nothing, and the
+// target is left untouched rather than silently zero.
+var ErrNullResult = errors.New("bctrl: step result is null")
+
+// DecodeResult decodes the step's result into v, as json.Unmarshal does.
+// A null or absent result is an error matching ErrNullResult.
+func (s *StepSuccess) DecodeResult(v any) error {
+	r := bytes.TrimSpace(s.Result)
+	if len(r) == 0 || string(r) == "null" {
+		return fmt.Errorf("%w: step %d (%s)", ErrNullResult, s.Index, s.Call)
+	}
+	if err := json.Unmarshal(r, v, decodeOptions); err != nil {
+		return fmt.Errorf("bctrl: step %d (%s): decode result: %w", s.Index, s.Call, err)
+	}
+	return nil
+}
+
+// ResultAs decodes a successful step's result as a T:
+//
+//	title, err := client.ResultAs[string](s)
+//
+// A null or absent result is an error matching ErrNullResult.
+func ResultAs[T any](s *StepSuccess) (T, error) {
+	var v T
+	err := s.DecodeResult(&v)
+	return v, err
 }
 
 // OK reports whether the step succeeded (its "ok" is true).
@@ -30,7 +77,7 @@ func (s *Step) Success() (*StepSuccess, bool) {
 	if s.kind != okTrue {
 		return nil, false
 	}
-	return &s.success, true
+	return s.success, true
 }
 
 // Failure returns the step as a failure, if its "ok" is false.
@@ -38,23 +85,33 @@ func (s *Step) Failure() (*StepFailure, bool) {
 	if s.kind != okFalse {
 		return nil, false
 	}
-	return &s.failure, true
+	return s.failure, true
 }
 
 // Index returns the step's index as reported by the API.
 func (s *Step) Index() int {
-	if s.kind == okFalse {
+	switch {
+	case s.success != nil:
+		return s.success.Index
+	case s.failure != nil:
 		return s.failure.Index
+	case s.head != nil:
+		return s.head.Index
 	}
-	return s.success.Index
+	return 0
 }
 
 // Call returns the step's call, such as "page.click".
 func (s *Step) Call() string {
-	if s.kind == okFalse {
+	switch {
+	case s.success != nil:
+		return s.success.Call
+	case s.failure != nil:
 		return s.failure.Call
+	case s.head != nil:
+		return s.head.Call
 	}
-	return s.success.Call
+	return ""
 }
 
 // Err is nil for a success or a failure, and an error naming the step when
@@ -65,134 +122,15 @@ func (s *Step) Err() error {
 	case okTrue, okFalse:
 		return nil
 	case okMissing:
-		return fmt.Errorf("%w: step %d (index %d, call %q) has no \"ok\" field", ErrInvalidStep, s.pos, s.success.Index, s.success.Call)
+		return fmt.Errorf("%w: step %d (index %d, call %q) has no \"ok\" field", ErrInvalidStep, s.pos, s.Index(), s.Call())
 	default:
-		return fmt.Errorf("%w: step %d (index %d, call %q): \"ok\" is not a boolean", ErrInvalidStep, s.pos, s.success.Index, s.success.Call)
+		return fmt.Errorf("%w: step %d (index %d, call %q): \"ok\" is not a boolean", ErrInvalidStep, s.pos, s.Index(), s.Call())
 	}
 }
 
 // ErrInvalidStep is wrapped by Step.Err for a step that is neither a success
 // nor a failure.
 var ErrInvalidStep = errors.New("bctrl: invalid step")
-
-// StepSuccess is a step that succeeded.
-type StepSuccess struct {
-	Index    int
-	Call     string
-	Resolved ResolvedTarget // what the call resolved to
-	Binding  *Binding       // set when the step bound a name (bind)
-	result   json.RawMessage
-}
-
-// Result returns the step's result as raw JSON ("null" when the call
-// returned nothing).
-func (s *StepSuccess) Result() json.RawMessage { return s.result }
-
-// DecodeResult decodes the step's result into v, as json.Unmarshal does.
-func (s *StepSuccess) DecodeResult(v any) error {
-	if len(s.result) == 0 {
-		return fmt.Errorf("bctrl: step %d (%s) has no result", s.Index, s.Call)
-	}
-	if err := json.Unmarshal(s.result, v); err != nil {
-		return fmt.Errorf("bctrl: step %d (%s): decode result: %w", s.Index, s.Call, err)
-	}
-	return nil
-}
-
-// ResolvedTarget is what a successful step's call resolved to. Nullable
-// fields are "" when null.
-type ResolvedTarget struct {
-	Call      string `json:"call"`
-	Method    string `json:"method"`
-	Target    string `json:"target"`
-	RuntimeID string `json:"runtimeId"`
-	PageID    string `json:"pageId"`
-	ContextID string `json:"contextId"`
-	HandleID  string `json:"handleId"`
-	Ref       string `json:"ref"`
-}
-
-// Binding is a name bound by a step.
-type Binding struct {
-	Alias string `json:"alias"`
-	ID    string `json:"id"`
-	Type  string `json:"type"` // "page", "context", "handle" or "subscription"
-}
-
-// StepFailure is a step that failed.
-type StepFailure struct {
-	Index int
-	Call  string
-	Error StepError
-}
-
-// StepError is a failed step's error.
-type StepError struct {
-	Code       StepErrorCode `json:"code"`
-	Message    string        `json:"message"`
-	Hint       string        `json:"hint"`
-	Diagnostic *Diagnostic   `json:"diagnostic"`
-}
-
-// Error returns "CODE: message (hint: ...)".
-func (e *StepError) Error() string {
-	msg := string(e.Code) + ": " + e.Message
-	if e.Hint != "" {
-		msg += " (hint: " + e.Hint + ")"
-	}
-	return msg
-}
-
-// StepErrorCode classifies a step error. Codes the SDK does not know (a
-// newer API) are kept as they are; Known reports whether a code is one of
-// the constants below.
-type StepErrorCode string
-
-// The step error codes in the spec.
-const (
-	StepErrorUnknownCall                StepErrorCode = "UNKNOWN_CALL"
-	StepErrorUnknownRef                 StepErrorCode = "UNKNOWN_REF"
-	StepErrorInvalidArgs                StepErrorCode = "INVALID_ARGS"
-	StepErrorCapabilityNotAvailable     StepErrorCode = "CAPABILITY_NOT_AVAILABLE"
-	StepErrorTimeout                    StepErrorCode = "TIMEOUT"
-	StepErrorRuntimeNotFound            StepErrorCode = "RUNTIME_NOT_FOUND"
-	StepErrorDriverNotConnected         StepErrorCode = "DRIVER_NOT_CONNECTED"
-	StepErrorSubscriptionCursorConflict StepErrorCode = "SUBSCRIPTION_CURSOR_CONFLICT"
-	StepErrorSubscriptionGone           StepErrorCode = "SUBSCRIPTION_GONE"
-)
-
-var knownStepErrorCodes = map[StepErrorCode]bool{
-	StepErrorUnknownCall: true, StepErrorUnknownRef: true, StepErrorInvalidArgs: true,
-	StepErrorCapabilityNotAvailable: true, StepErrorTimeout: true, StepErrorRuntimeNotFound: true,
-	StepErrorDriverNotConnected: true, StepErrorSubscriptionCursorConflict: true, StepErrorSubscriptionGone: true,
-}
-
-// Known reports whether c is one of the StepErrorCode constants.
-func (c StepErrorCode) Known() bool { return knownStepErrorCodes[c] }
-
-// String returns the code as the API spells it.
-func (c StepErrorCode) String() string { return string(c) }
-
-// Diagnostic explains a step error and how to fix it.
-type Diagnostic struct {
-	ID       string   `json:"id"`
-	Category string   `json:"category"` // "arg-shape", "semantic" or "runtime"
-	Code     string   `json:"code"`
-	Call     string   `json:"call"`
-	Driver   string   `json:"driver"`
-	Expected string   `json:"expected"`
-	Received string   `json:"received"`
-	Closest  []string `json:"closest"` // the nearest valid calls or values
-	Fixes    []Fix    `json:"fixes"`
-	DocsURL  string   `json:"docsUrl"`
-}
-
-// Fix is one suggested fix for a step error.
-type Fix struct {
-	Title   string `json:"title"`
-	Command string `json:"command"`
-	Example string `json:"example"`
-}
 
 // okFlag is a step's "ok" field, read once while decoding.
 type okFlag uint8
@@ -204,52 +142,136 @@ const (
 	okInvalid
 )
 
-// UnmarshalJSON records whether "ok" is true, false or anything else; it
-// never fails, so one odd step does not hide the others.
-func (o *okFlag) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case "true":
-		*o = okTrue
-	case "false":
-		*o = okFalse
+// stepHead is what Err reports of a step that is neither variant.
+type stepHead struct {
+	Index int    `json:"index"`
+	Call  string `json:"call"`
+}
+
+// UnmarshalJSONFrom reads the step once as a raw value and decodes the
+// variant it names. It is what json v2 calls; UnmarshalJSON is the same for
+// encoding/json.
+func (s *Step) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return s.decode(raw)
+}
+
+// UnmarshalJSON decodes a step as UnmarshalJSONFrom does, for users who
+// decode an Invocation with encoding/json.
+func (s *Step) UnmarshalJSON(b []byte) error { return s.decode(b) }
+
+// decode discriminates raw, one step's JSON object, on its "ok" field.
+// Nearly every step is a success: it is decoded straight into StepSuccess,
+// and only when that does not yield ok: true is "ok" looked up to tell a
+// failure from a step that is neither. An odd "ok" never fails the decode,
+// so one such step does not hide the others; a step that is not an object,
+// or a variant whose fields have the wrong types, does.
+func (s *Step) decode(raw []byte) error {
+	*s = Step{}
+	k := jsontext.Value(raw).Kind()
+	if k == 'n' {
+		return nil // a null step is neither variant; Err says so
+	}
+	if k != '{' {
+		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
+	}
+	ok := new(StepSuccess)
+	if json.Unmarshal(raw, &ok.StepSuccess, stepOptions) == nil && ok.OK {
+		s.kind, s.success = okTrue, ok
+		return nil
+	}
+	kind, hasError, err := peekOK(raw)
+	if err != nil {
+		return err
+	}
+	s.kind = kind
+	switch kind {
+	case okTrue:
+		// Decoding as a success failed above: report why.
+		return json.Unmarshal(raw, &ok.StepSuccess, stepOptions)
+	case okFalse:
+		f := new(StepFailure)
+		if err := json.Unmarshal(raw, f, stepOptions); err != nil {
+			return err
+		}
+		if !hasError {
+			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, f.Index, f.Call)
+		}
+		s.failure = f
 	default:
-		*o = okInvalid
+		var h stepHead
+		json.Unmarshal(raw, &h, stepOptions) // best effort: only names the step in Err
+		if h != (stepHead{}) {
+			s.head = &h
+		}
 	}
 	return nil
 }
 
-// wireStep is the JSON shape of a step: the union of both variants.
-type wireStep struct {
-	OK       okFlag          `json:"ok"`
-	Index    int             `json:"index"`
-	Call     string          `json:"call"`
-	Resolved ResolvedTarget  `json:"resolved"`
-	Binding  *Binding        `json:"binding"`
-	Result   json.RawMessage `json:"result"`
-	Error    *StepError      `json:"error"`
-}
-
-// convertSteps turns decoded wire steps into Steps without another pass
-// over the JSON.
-func convertSteps(ws []wireStep) ([]Step, error) {
-	if ws == nil {
-		return nil, nil
+// peekOK scans the top-level members of a step object for "ok" and
+// "error", skipping every value without decoding it.
+func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), stepOptions)
+	if _, err := dec.ReadToken(); err != nil { // '{'
+		return 0, false, err
 	}
-	steps := make([]Step, len(ws))
-	for i := range ws {
-		w := &ws[i]
-		st := &steps[i]
-		st.kind, st.pos = w.OK, i
-		switch w.OK {
-		case okFalse:
-			st.failure = StepFailure{Index: w.Index, Call: w.Call}
-			if w.Error == nil {
-				return nil, fmt.Errorf("step %d (index %d): ok is false but \"error\" is missing", i, w.Index)
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return 0, false, err
+		}
+		switch name.String() {
+		case "ok":
+			v, err := dec.ReadValue()
+			if err != nil {
+				return 0, false, err
 			}
-			st.failure.Error = *w.Error
-		default:
-			st.success = StepSuccess{Index: w.Index, Call: w.Call, Resolved: w.Resolved, Binding: w.Binding, result: w.Result}
+			switch v.Kind() {
+			case 't':
+				kind = okTrue
+			case 'f':
+				kind = okFalse
+			default:
+				kind = okInvalid
+			}
+			continue
+		case "error":
+			hasError = dec.PeekKind() == '{'
+		}
+		if err := dec.SkipValue(); err != nil {
+			return 0, false, err
 		}
 	}
-	return steps, nil
+	return kind, hasError, nil
+}
+
+// MarshalJSON encodes the step's variant. A step that is neither variant
+// cannot be encoded faithfully (its raw JSON is not kept) and is an error.
+func (s Step) MarshalJSON() ([]byte, error) {
+	switch {
+	case s.success != nil:
+		return json.Marshal(&s.success.StepSuccess)
+	case s.failure != nil:
+		return json.Marshal(s.failure)
+	}
+	return nil, s.Err()
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "value"
 }

@@ -110,11 +110,11 @@ func (e *InvocationError) Error() string {
 		fmt.Fprintf(&b, "bctrl: invocation %s finished with status %q, which this SDK does not know", e.Invocation.ID, e.Status)
 	}
 	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
+		b.WriteString(": " + ErrorInfoText(e.Err))
 	}
 	if n := len(e.FailedSteps); n > 0 {
 		f := e.FailedSteps[0]
-		fmt.Fprintf(&b, "; step %d (%s) failed: %s", f.Index, f.Call, f.Error.Error())
+		fmt.Fprintf(&b, "; step %d (%s) failed: %s", f.Index, f.Call, StepErrorText(&f.Error))
 		if n > 1 {
 			fmt.Fprintf(&b, " (and %d more failed steps)", n-1)
 		}

@@ -11,451 +11,372 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	stdjson "encoding/json"
 
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode.
+// Defines values for ExecutionMode.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionModeDurable V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode = "durable"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionModeInline  V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode = "inline"
+	ExecutionModeDurable ExecutionMode = "durable"
+	ExecutionModeInline  ExecutionMode = "inline"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode) Valid() bool {
+// Valid indicates whether the value is a known member of the ExecutionMode enum.
+func (e ExecutionMode) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionModeDurable:
+	case ExecutionModeDurable:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionModeInline:
+	case ExecutionModeInline:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode.
+// Defines values for RequestMode.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestModeFailFast V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode = "fail-fast"
+	RequestModeFailFast RequestMode = "fail-fast"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode) Valid() bool {
+// Valid indicates whether the value is a known member of the RequestMode enum.
+func (e RequestMode) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestModeFailFast:
+	case RequestModeFailFast:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode.
+// Defines values for ResultMode.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultModeFailFast V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode = "fail-fast"
+	ResultModeFailFast ResultMode = "fail-fast"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode) Valid() bool {
+// Valid indicates whether the value is a known member of the ResultMode enum.
+func (e ResultMode) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultModeFailFast:
+	case ResultModeFailFast:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok.
+// Defines values for BindingType.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0OkTrue V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok = true
+	BindingTypeContext      BindingType = "context"
+	BindingTypeHandle       BindingType = "handle"
+	BindingTypePage         BindingType = "page"
+	BindingTypeSubscription BindingType = "subscription"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok) Valid() bool {
+// Valid indicates whether the value is a known member of the BindingType enum.
+func (e BindingType) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0OkTrue:
+	case BindingTypeContext:
+		return true
+	case BindingTypeHandle:
+		return true
+	case BindingTypePage:
+		return true
+	case BindingTypeSubscription:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok.
+// Defines values for StepErrorCode.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1OkFalse V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok = false
+	StepErrorCodeCAPABILITYNOTAVAILABLE     StepErrorCode = "CAPABILITY_NOT_AVAILABLE"
+	StepErrorCodeDRIVERNOTCONNECTED         StepErrorCode = "DRIVER_NOT_CONNECTED"
+	StepErrorCodeINVALIDARGS                StepErrorCode = "INVALID_ARGS"
+	StepErrorCodeRUNTIMENOTFOUND            StepErrorCode = "RUNTIME_NOT_FOUND"
+	StepErrorCodeSUBSCRIPTIONCURSORCONFLICT StepErrorCode = "SUBSCRIPTION_CURSOR_CONFLICT"
+	StepErrorCodeSUBSCRIPTIONGONE           StepErrorCode = "SUBSCRIPTION_GONE"
+	StepErrorCodeTIMEOUT                    StepErrorCode = "TIMEOUT"
+	StepErrorCodeUNKNOWNCALL                StepErrorCode = "UNKNOWN_CALL"
+	StepErrorCodeUNKNOWNREF                 StepErrorCode = "UNKNOWN_REF"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok) Valid() bool {
+// Valid indicates whether the value is a known member of the StepErrorCode enum.
+func (e StepErrorCode) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1OkFalse:
+	case StepErrorCodeCAPABILITYNOTAVAILABLE:
+		return true
+	case StepErrorCodeDRIVERNOTCONNECTED:
+		return true
+	case StepErrorCodeINVALIDARGS:
+		return true
+	case StepErrorCodeRUNTIMENOTFOUND:
+		return true
+	case StepErrorCodeSUBSCRIPTIONCURSORCONFLICT:
+		return true
+	case StepErrorCodeSUBSCRIPTIONGONE:
+		return true
+	case StepErrorCodeTIMEOUT:
+		return true
+	case StepErrorCodeUNKNOWNCALL:
+		return true
+	case StepErrorCodeUNKNOWNREF:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType.
+// Defines values for DiagnosticCategory.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeContext      V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType = "context"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeHandle       V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType = "handle"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypePage         V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType = "page"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeSubscription V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType = "subscription"
+	DiagnosticCategoryArgShape DiagnosticCategory = "arg-shape"
+	DiagnosticCategoryRuntime  DiagnosticCategory = "runtime"
+	DiagnosticCategorySemantic DiagnosticCategory = "semantic"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType) Valid() bool {
+// Valid indicates whether the value is a known member of the DiagnosticCategory enum.
+func (e DiagnosticCategory) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeContext:
+	case DiagnosticCategoryArgShape:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeHandle:
+	case DiagnosticCategoryRuntime:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypePage:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingTypeSubscription:
+	case DiagnosticCategorySemantic:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode.
+// Defines values for RuntimeKind.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeCAPABILITYNOTAVAILABLE     V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "CAPABILITY_NOT_AVAILABLE"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeDRIVERNOTCONNECTED         V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "DRIVER_NOT_CONNECTED"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeINVALIDARGS                V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "INVALID_ARGS"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeRUNTIMENOTFOUND            V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "RUNTIME_NOT_FOUND"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeSUBSCRIPTIONCURSORCONFLICT V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "SUBSCRIPTION_CURSOR_CONFLICT"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeSUBSCRIPTIONGONE           V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "SUBSCRIPTION_GONE"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeTIMEOUT                    V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "TIMEOUT"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeUNKNOWNCALL                V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "UNKNOWN_CALL"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeUNKNOWNREF                 V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode = "UNKNOWN_REF"
+	RuntimeKindBrowser     RuntimeKind = "browser"
+	RuntimeKindDesktop     RuntimeKind = "desktop"
+	RuntimeKindSpreadsheet RuntimeKind = "spreadsheet"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the RuntimeKind enum.
+func (e RuntimeKind) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeCAPABILITYNOTAVAILABLE:
+	case RuntimeKindBrowser:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeDRIVERNOTCONNECTED:
+	case RuntimeKindDesktop:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeINVALIDARGS:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeRUNTIMENOTFOUND:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeSUBSCRIPTIONCURSORCONFLICT:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeSUBSCRIPTIONGONE:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeTIMEOUT:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeUNKNOWNCALL:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCodeUNKNOWNREF:
+	case RuntimeKindSpreadsheet:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory.
+// Defines values for Status.
 const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategoryArgShape V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory = "arg-shape"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategoryRuntime  V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory = "runtime"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategorySemantic V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory = "semantic"
+	StatusCancelled   Status = "cancelled"
+	StatusCancelling  Status = "cancelling"
+	StatusDispatching Status = "dispatching"
+	StatusFailed      Status = "failed"
+	StatusQueued      Status = "queued"
+	StatusRunning     Status = "running"
+	StatusSucceeded   Status = "succeeded"
+	StatusTimedOut    Status = "timed_out"
 )
 
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory) Valid() bool {
+// Valid indicates whether the value is a known member of the Status enum.
+func (e Status) Valid() bool {
 	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategoryArgShape:
+	case StatusCancelled:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategoryRuntime:
+	case StatusCancelling:
 		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategorySemantic:
+	case StatusDispatching:
+		return true
+	case StatusFailed:
+		return true
+	case StatusQueued:
+		return true
+	case StatusRunning:
+		return true
+	case StatusSucceeded:
+		return true
+	case StatusTimedOut:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind.
-const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindBrowser     V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind = "browser"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindDesktop     V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind = "desktop"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindSpreadsheet V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind = "spreadsheet"
-)
-
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind) Valid() bool {
-	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindBrowser:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindDesktop:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKindSpreadsheet:
-		return true
-	default:
-		return false
-	}
+// ErrorInfo defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaError.
+type ErrorInfo struct {
+	Code    string                        `json:"code,omitempty,omitzero"`
+	Details map[string]stdjson.RawMessage `json:"details,omitempty,omitzero"`
+	Message string                        `json:"message"`
 }
 
-// Defines values for V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus.
-const (
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusCancelled   V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "cancelled"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusCancelling  V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "cancelling"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusDispatching V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "dispatching"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusFailed      V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "failed"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusQueued      V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "queued"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusRunning     V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "running"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusSucceeded   V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "succeeded"
-	V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusTimedOut    V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus = "timed_out"
-)
-
-// Valid indicates whether the value is a known member of the V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus enum.
-func (e V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus) Valid() bool {
-	switch e {
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusCancelled:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusCancelling:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusDispatching:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusFailed:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusQueued:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusRunning:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusSucceeded:
-		return true
-	case V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatusTimedOut:
-		return true
-	default:
-		return false
-	}
-}
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaError defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaError.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaError = InvocationError
-
-// InvocationError defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaError.
-type InvocationError struct {
-	Code    *string                 `json:"code,omitempty"`
-	Details *map[string]interface{} `json:"details,omitempty"`
-	Message string                  `json:"message"`
-}
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaExecutionMode.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode string
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaProgress defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaProgress.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaProgress = Progress
+// ExecutionMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaExecutionMode.
+type ExecutionMode string
 
 // Progress defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaProgress.
 type Progress struct {
-	CurrentCall   *string `json:"currentCall,omitempty"`
-	LastEventType *string `json:"lastEventType,omitempty"`
-	Message       *string `json:"message,omitempty"`
-	Step          *int    `json:"step,omitempty"`
-	TotalSteps    *int    `json:"totalSteps,omitempty"`
+	CurrentCall   string `json:"currentCall,omitempty,omitzero"`
+	LastEventType string `json:"lastEventType,omitempty,omitzero"`
+	Message       string `json:"message,omitempty,omitzero"`
+	Step          int    `json:"step,omitempty,omitzero"`
+	TotalSteps    int    `json:"totalSteps,omitempty,omitzero"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequest defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequest = InvocationRequest
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode defines model for V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequest.Mode.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode string
-
-// InvocationRequest defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.
-type InvocationRequest struct {
-	IdempotencyKey *string                                                                    `json:"idempotencyKey,omitempty"`
-	Mode           *V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestMode        `json:"mode,omitempty"`
-	RuntimeID      openapi_types.UUID                                                         `json:"runtimeId"`
-	Steps          []V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItems `json:"steps"`
+// Request defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.
+type Request struct {
+	IdempotencyKey string        `json:"idempotencyKey,omitempty,omitzero"`
+	Mode           RequestMode   `json:"mode,omitempty,omitzero"`
+	RuntimeID      string        `json:"runtimeId"`
+	Steps          []RequestStep `json:"steps"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItems defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItems.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItems = RequestStep
+// RequestMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.mode.
+type RequestMode string
 
 // RequestStep defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItems.
 type RequestStep struct {
-	Args    *[]interface{}                                                                   `json:"args,omitempty"`
-	Bind    *string                                                                          `json:"bind,omitempty"`
-	Call    string                                                                           `json:"call"`
-	Options *V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItemsOptions `json:"options,omitempty"`
-	Ref     *string                                                                          `json:"ref,omitempty"`
+	Args    []stdjson.RawMessage `json:"args,omitempty,omitzero"`
+	Bind    string               `json:"bind,omitempty,omitzero"`
+	Call    string               `json:"call"`
+	Options *RequestStepOptions  `json:"options,omitempty"`
+	Ref     string               `json:"ref,omitempty,omitzero"`
 }
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItemsOptions defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItemsOptions.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequestStepsItemsOptions = RequestStepOptions
 
 // RequestStepOptions defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItemsOptions.
 type RequestStepOptions struct {
-	DryRun    *bool `json:"dryRun,omitempty"`
-	TimeoutMs *int  `json:"timeoutMs,omitempty"`
+	DryRun    bool `json:"dryRun,omitempty,omitzero"`
+	TimeoutMs int  `json:"timeoutMs,omitempty,omitzero"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResult defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResult = InvocationResult
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode defines model for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResult.Mode.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode string
-
-// InvocationResult defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.
-type InvocationResult struct {
-	Mode      V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultMode         `json:"mode"`
-	Ok        bool                                                                      `json:"ok"`
-	RuntimeID openapi_types.UUID                                                        `json:"runtimeId"`
-	Steps     []V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems `json:"steps"`
+// Result defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.
+type Result struct {
+	Mode      ResultMode `json:"mode"`
+	OK        bool       `json:"ok"`
+	RuntimeID string     `json:"runtimeId"`
+	Steps     []Step     `json:"steps"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems = Step
+// ResultMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.mode.
+type ResultMode string
 
 // Step defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems.
 type Step struct {
 	union json.RawMessage
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0 defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems0.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0 = StepSuccess
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok defines model for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0.Ok.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok bool
-
 // StepSuccess defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems0.
 type StepSuccess struct {
-	Binding  *V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Binding `json:"binding,omitempty"`
-	Call     string                                                                                `json:"call"`
-	Index    int                                                                                   `json:"index"`
-	Ok       V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0Ok            `json:"ok"`
-	Resolved V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Resolved `json:"resolved"`
+	Binding  *Binding       `json:"binding,omitempty"`
+	Call     string         `json:"call"`
+	Index    int            `json:"index"`
+	OK       bool           `json:"ok"`
+	Resolved ResolvedTarget `json:"resolved"`
 
 	// Result Any type
-	Result interface{} `json:"result"`
+	Result stdjson.RawMessage `json:"result"`
 }
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1 defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems1.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1 = StepFailure
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok defines model for V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1.Ok.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok bool
 
 // StepFailure defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems1.
 type StepFailure struct {
-	Call  string                                                                             `json:"call"`
-	Error V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1Error `json:"error"`
-	Index int                                                                                `json:"index"`
-	Ok    V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1Ok         `json:"ok"`
+	Call  string    `json:"call"`
+	Error StepError `json:"error"`
+	Index int       `json:"index"`
+	OK    bool      `json:"ok"`
 }
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Binding defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Binding.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Binding = Binding
 
 // Binding defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Binding.
 type Binding struct {
-	Alias string                                                                                   `json:"alias"`
-	ID    string                                                                                   `json:"id"`
-	Type  V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType `json:"type"`
+	Alias string      `json:"alias"`
+	ID    string      `json:"id"`
+	Type  BindingType `json:"type"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0BindingType.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0BindingType string
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Resolved defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Resolved.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf0Resolved = ResolvedTarget
+// BindingType defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0BindingType.
+type BindingType string
 
 // ResolvedTarget defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Resolved.
 type ResolvedTarget struct {
-	Call      string  `json:"call"`
-	ContextID *string `json:"contextId"`
-	HandleID  *string `json:"handleId"`
-	Method    string  `json:"method"`
-	PageID    *string `json:"pageId"`
-	Ref       *string `json:"ref"`
-	RuntimeID string  `json:"runtimeId"`
-	Target    string  `json:"target"`
+	Call      string `json:"call"`
+	ContextID string `json:"contextId"`
+	HandleID  string `json:"handleId"`
+	Method    string `json:"method"`
+	PageID    string `json:"pageId"`
+	Ref       string `json:"ref"`
+	RuntimeID string `json:"runtimeId"`
+	Target    string `json:"target"`
 }
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1Error defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1Error.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1Error = StepError
 
 // StepError defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1Error.
 type StepError struct {
-	Code       V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode        `json:"code"`
-	Diagnostic *V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnostic `json:"diagnostic,omitempty"`
-	Hint       *string                                                                                       `json:"hint,omitempty"`
-	Message    string                                                                                        `json:"message"`
+	Code       StepErrorCode `json:"code"`
+	Diagnostic *Diagnostic   `json:"diagnostic,omitempty"`
+	Hint       string        `json:"hint,omitempty,omitzero"`
+	Message    string        `json:"message"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorCode.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode string
-
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnostic defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnostic.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnostic = Diagnostic
+// StepErrorCode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorCode.
+type StepErrorCode string
 
 // Diagnostic defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnostic.
 type Diagnostic struct {
-	Call     *string                                                                                                   `json:"call,omitempty"`
-	Category *V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory     `json:"category,omitempty"`
-	Closest  *[]string                                                                                                 `json:"closest,omitempty"`
-	Code     *string                                                                                                   `json:"code,omitempty"`
-	DocsURL  *string                                                                                                   `json:"docsUrl,omitempty"`
-	Driver   *string                                                                                                   `json:"driver,omitempty"`
-	Expected *string                                                                                                   `json:"expected,omitempty"`
-	Fixes    *[]V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems `json:"fixes,omitempty"`
-	ID       string                                                                                                    `json:"id"`
-	Received *string                                                                                                   `json:"received,omitempty"`
+	Call     string             `json:"call,omitempty,omitzero"`
+	Category DiagnosticCategory `json:"category,omitempty,omitzero"`
+	Closest  []string           `json:"closest,omitempty,omitzero"`
+	Code     string             `json:"code,omitempty,omitzero"`
+	DocsURL  string             `json:"docsUrl,omitempty,omitzero"`
+	Driver   string             `json:"driver,omitempty,omitzero"`
+	Expected string             `json:"expected,omitempty,omitzero"`
+	Fixes    []Fix              `json:"fixes,omitempty,omitzero"`
+	ID       string             `json:"id"`
+	Received string             `json:"received,omitempty,omitzero"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory string
+// DiagnosticCategory defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory.
+type DiagnosticCategory string
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems = DiagnosticFix
-
-// DiagnosticFix defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems.
-type DiagnosticFix struct {
-	Command *string `json:"command,omitempty"`
-	Example *string `json:"example,omitempty"`
-	Title   string  `json:"title"`
+// Fix defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems.
+type Fix struct {
+	Command string `json:"command,omitempty,omitzero"`
+	Example string `json:"example,omitempty,omitzero"`
+	Title   string `json:"title"`
 }
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRuntimeKind.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind string
+// RuntimeKind defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRuntimeKind.
+type RuntimeKind string
 
-// V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaStatus.
-type V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus string
-
-// InvocationsGetResponse200 defines model for invocations_get_Response_200.
-type InvocationsGetResponse200 = Invocation
+// Status defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaStatus.
+type Status string
 
 // Invocation defines model for invocations_get_Response_200.
 type Invocation struct {
-	ArtifactCount     int                                                                  `json:"artifactCount"`
-	CancelRequestedAt *string                                                              `json:"cancelRequestedAt,omitempty"`
-	Connector         *string                                                              `json:"connector,omitempty"`
-	CorrelationID     *string                                                              `json:"correlationId,omitempty"`
-	CreatedAt         string                                                               `json:"createdAt"`
-	DurationMs        *int                                                                 `json:"durationMs,omitempty"`
-	EntryCall         string                                                               `json:"entryCall"`
-	Error             *V1InvocationsIDGetResponsesContentApplicationJSONSchemaError        `json:"error,omitempty"`
-	ExecutionMode     V1InvocationsIDGetResponsesContentApplicationJSONSchemaExecutionMode `json:"executionMode"`
-	FinishedAt        *string                                                              `json:"finishedAt,omitempty"`
-	ID                openapi_types.UUID                                                   `json:"id"`
-	LastHeartbeatAt   *string                                                              `json:"lastHeartbeatAt,omitempty"`
-	Metadata          *map[string]interface{}                                              `json:"metadata,omitempty"`
-	Progress          *V1InvocationsIDGetResponsesContentApplicationJSONSchemaProgress     `json:"progress,omitempty"`
-	Request           *V1InvocationsIDGetResponsesContentApplicationJSONSchemaRequest      `json:"request,omitempty"`
-	Result            *V1InvocationsIDGetResponsesContentApplicationJSONSchemaResult       `json:"result,omitempty"`
-	RunID             openapi_types.UUID                                                   `json:"runId"`
-	RuntimeID         openapi_types.UUID                                                   `json:"runtimeId"`
-	RuntimeKind       V1InvocationsIDGetResponsesContentApplicationJSONSchemaRuntimeKind   `json:"runtimeKind"`
-	SequenceNo        int                                                                  `json:"sequenceNo"`
-	SpaceID           openapi_types.UUID                                                   `json:"spaceId"`
-	StartedAt         *string                                                              `json:"startedAt,omitempty"`
-	Status            V1InvocationsIDGetResponsesContentApplicationJSONSchemaStatus        `json:"status"`
-	StepCount         int                                                                  `json:"stepCount"`
+	ArtifactCount     int                           `json:"artifactCount"`
+	CancelRequestedAt time.Time                     `json:"cancelRequestedAt,omitempty,omitzero"`
+	Connector         string                        `json:"connector,omitempty,omitzero"`
+	CorrelationID     string                        `json:"correlationId,omitempty,omitzero"`
+	CreatedAt         time.Time                     `json:"createdAt,omitzero"`
+	DurationMs        int                           `json:"durationMs,omitempty,omitzero"`
+	EntryCall         string                        `json:"entryCall"`
+	Error             *ErrorInfo                    `json:"error,omitempty"`
+	ExecutionMode     ExecutionMode                 `json:"executionMode"`
+	FinishedAt        time.Time                     `json:"finishedAt,omitempty,omitzero"`
+	ID                string                        `json:"id"`
+	LastHeartbeatAt   time.Time                     `json:"lastHeartbeatAt,omitempty,omitzero"`
+	Metadata          map[string]stdjson.RawMessage `json:"metadata,omitempty,omitzero"`
+	Progress          *Progress                     `json:"progress,omitempty"`
+	Request           *Request                      `json:"request,omitempty"`
+	Result            *Result                       `json:"result,omitempty"`
+	RunID             string                        `json:"runId"`
+	RuntimeID         string                        `json:"runtimeId"`
+	RuntimeKind       RuntimeKind                   `json:"runtimeKind"`
+	SequenceNo        int                           `json:"sequenceNo"`
+	SpaceID           string                        `json:"spaceId"`
+	StartedAt         time.Time                     `json:"startedAt,omitempty,omitzero"`
+	Status            Status                        `json:"status"`
+	StepCount         int                           `json:"stepCount"`
 }
 
 // GetInvocationParams defines parameters for GetInvocation.
@@ -464,22 +385,22 @@ type GetInvocationParams struct {
 	Authorization string `json:"Authorization"`
 }
 
-// AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0 returns the union data inside the Step as a V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0
-func (t Step) AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0() (V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0, error) {
-	var body V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0
+// AsStepSuccess returns the union data inside the Step as a StepSuccess
+func (t Step) AsStepSuccess() (StepSuccess, error) {
+	var body StepSuccess
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0 overwrites any union data inside the Step as the provided V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0
-func (t *Step) FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0(v V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0) error {
+// FromStepSuccess overwrites any union data inside the Step as the provided StepSuccess
+func (t *Step) FromStepSuccess(v StepSuccess) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0 performs a merge with any union data inside the Step, using the provided V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0
-func (t *Step) MergeV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0(v V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0) error {
+// MergeStepSuccess performs a merge with any union data inside the Step, using the provided StepSuccess
+func (t *Step) MergeStepSuccess(v StepSuccess) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -490,22 +411,22 @@ func (t *Step) MergeV1InvocationsIDGetResponsesContentApplicationJSONSchemaResul
 	return err
 }
 
-// AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1 returns the union data inside the Step as a V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1
-func (t Step) AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1() (V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1, error) {
-	var body V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1
+// AsStepFailure returns the union data inside the Step as a StepFailure
+func (t Step) AsStepFailure() (StepFailure, error) {
+	var body StepFailure
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1 overwrites any union data inside the Step as the provided V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1
-func (t *Step) FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1(v V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1) error {
+// FromStepFailure overwrites any union data inside the Step as the provided StepFailure
+func (t *Step) FromStepFailure(v StepFailure) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1 performs a merge with any union data inside the Step, using the provided V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1
-func (t *Step) MergeV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1(v V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1) error {
+// MergeStepFailure performs a merge with any union data inside the Step, using the provided StepFailure
+func (t *Step) MergeStepFailure(v StepFailure) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -730,11 +651,11 @@ type GetInvocationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *InvocationsGetResponse200
+	JSON200 *Invocation
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetInvocationResponse) GetJSON200() *InvocationsGetResponse200 {
+func (r GetInvocationResponse) GetJSON200() *Invocation {
 	return r.JSON200
 }
 
@@ -797,7 +718,7 @@ func ParseGetInvocationResponse(rsp *http.Response) (*GetInvocationResponse, err
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest InvocationsGetResponse200
+		var dest Invocation
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
