@@ -207,4 +207,3 @@ func checkContentType(ct string) error {
 	}
 	return nil
 }
-

@@ -266,4 +266,3 @@ func retryAfter(h http.Header, now time.Time, limit time.Duration) (time.Duratio
 	}
 	return min(d, limit), true
 }
-
