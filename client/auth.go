@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 )
@@ -39,7 +38,7 @@ func (c *Client) authorize(_ context.Context, req *http.Request) error {
 // port: net/http keeps the header for another port of the same host).
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return fmt.Errorf("%w: stopped after 10", ErrTooManyRedirects)
 	}
 	first := via[0].URL
 	if req.URL.Host != first.Host || req.URL.Scheme != first.Scheme {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is. An *APIError matches the sentinel
@@ -29,10 +30,22 @@ var (
 	// cannot name an invocation: empty, ".", "..", or with control
 	// characters.
 	ErrInvalidID = errors.New("bctrl: invalid id")
+
+	// ErrTooManyRedirects is returned (wrapped) when a request was
+	// redirected more than 10 times. Like every error no retry can fix, it
+	// is not retried, and it stops a Wait at once.
+	ErrTooManyRedirects = errors.New("bctrl: too many redirects")
 )
 
-// maxErrorBody caps the raw body kept in an APIError or ResponseError.
-const maxErrorBody = 4 << 10
+// Caps on what an error keeps from a response, so that a hostile or broken
+// server cannot make an error (or a log line printing it) hold megabytes.
+const (
+	maxErrorBody     = 4 << 10  // raw body kept in an APIError or ResponseError
+	maxErrorBodyRead = 64 << 10 // bytes of a non-2xx body read at all
+	maxErrorString   = 1 << 10  // Message, and each header value kept
+	maxErrorToken    = 256      // Code, RequestID
+	maxErrorHeader   = 64       // header fields kept
+)
 
 // APIError is a non-2xx response from the API. Code, Message and RequestID
 // are read from the bctrl JSON error body when there is one
@@ -85,14 +98,17 @@ func (e *APIError) Is(target error) bool {
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
 // newAPIError builds an APIError from a response whose body has been read.
-func newAPIError(req *http.Request, resp *http.Response, body []byte) *APIError {
+// Every string is scrubbed of key before it is cut, so no part of the key
+// survives at a cut.
+func newAPIError(req *http.Request, resp *http.Response, body []byte, key string) *APIError {
+	body = scrub(body, key)
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     req.Method,
-		Path:       req.URL.EscapedPath(),
-		Header:     resp.Header,
+		Path:       capString(scrubString(req.URL.EscapedPath(), key), maxErrorString),
+		Header:     capHeader(resp.Header, key),
 		Body:       capBytes(body, maxErrorBody),
-		RequestID:  resp.Header.Get("X-Request-Id"),
+		RequestID:  capString(scrubString(resp.Header.Get("X-Request-Id"), key), maxErrorToken),
 	}
 	var wire struct {
 		Code      json.RawMessage `json:"code"`
@@ -110,7 +126,41 @@ func newAPIError(req *http.Request, resp *http.Response, body []byte) *APIError 
 			e.RequestID = wire.RequestID
 		}
 	}
+	e.Code = capString(e.Code, maxErrorToken)
+	e.Message = capString(e.Message, maxErrorString)
+	e.RequestID = capString(e.RequestID, maxErrorToken)
 	return e
+}
+
+// capString cuts s to at most n bytes, at a rune boundary, marking the cut.
+func capString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…[truncated]"
+}
+
+// capHeader copies h keeping at most maxErrorHeader fields, each value
+// scrubbed of key and then cut to maxErrorString bytes: the headers of an
+// error stay small whatever the server sent.
+func capHeader(h http.Header, key string) http.Header {
+	out := make(http.Header, min(len(h), maxErrorHeader))
+	for k, vs := range h {
+		if len(out) == maxErrorHeader {
+			break
+		}
+		vs = vs[:min(len(vs), 8)]
+		cp := make([]string, len(vs))
+		for i, v := range vs {
+			cp[i] = capString(scrubString(v, key), maxErrorString)
+		}
+		out[k] = cp
+	}
+	return out
 }
 
 // textOf returns a JSON string's value, or the raw JSON of any other value
@@ -140,8 +190,9 @@ type ResponseError struct {
 	StatusCode  int
 	ContentType string
 	RequestID   string
-	Body        []byte // raw response body, at most 4 KiB
-	Err         error  // the decoding error
+	Header      http.Header // response headers, capped
+	Body        []byte      // raw response body, at most 4 KiB
+	Err         error       // the decoding error
 }
 
 // Error implements error.
@@ -176,25 +227,23 @@ func scrubString(s, key string) string {
 	return strings.ReplaceAll(s, key, redacted)
 }
 
-// scrubErr is scrub for an error's message.
+// scrubErr is scrub for an error's message, which it also caps. When it
+// has to rewrite the message, the result still unwraps to err, so
+// errors.Is and errors.As keep working.
 func scrubErr(err error, key string) error {
-	if msg := scrubString(err.Error(), key); msg != err.Error() {
-		return errors.New(msg)
+	msg := err.Error()
+	if clean := capString(scrubString(msg, key), maxErrorString); clean != msg {
+		return &rewordedError{msg: clean, err: err}
 	}
 	return err
 }
 
-// scrub removes the API key from everything the error carries that came
-// from the response: body, parsed fields and headers.
-func (e *APIError) scrub(key string) *APIError {
-	e.Body = scrub(e.Body, key)
-	e.Code = scrubString(e.Code, key)
-	e.Message = scrubString(e.Message, key)
-	e.RequestID = scrubString(e.RequestID, key)
-	for _, vs := range e.Header {
-		for i, v := range vs {
-			vs[i] = scrubString(v, key)
-		}
-	}
-	return e
+// rewordedError is an error whose message was scrubbed or capped; it keeps
+// the original as its cause for errors.Is and errors.As only.
+type rewordedError struct {
+	msg string
+	err error
 }
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }

@@ -159,7 +159,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 	}
 	key := string(s.client.cfg.apiKey)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.Header, newAPIError(resp.Request, resp, body).scrub(key)
+		return nil, resp.Header, newAPIError(resp.Request, resp, body, key)
 	}
 	// The content type is checked first: a page labelled text/html is not
 	// worth decoding, even when it happens to parse.
@@ -171,8 +171,9 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 	if err != nil {
 		return nil, resp.Header, &ResponseError{
 			StatusCode:  resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"),
-			RequestID:   scrubString(resp.Header.Get("X-Request-Id"), key),
+			ContentType: capString(scrubString(resp.Header.Get("Content-Type"), key), maxErrorToken),
+			RequestID:   capString(scrubString(resp.Header.Get("X-Request-Id"), key), maxErrorToken),
+			Header:      capHeader(resp.Header, key),
 			Body:        capBytes(scrub(body, key), maxErrorBody),
 			Err:         scrubErr(err, key),
 		}

@@ -3,11 +3,15 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -34,19 +38,14 @@ func retryableStatus(code int) bool {
 type retryingDoer struct{ c *Client }
 
 // retryableResponse marks a response with a retryable status; it carries the
-// server's Retry-After for the backoff library when there is one.
+// server's Retry-After when there is one.
 type retryableResponse struct {
-	resp  *http.Response
-	after *backoff.RetryAfterError // nil without a usable Retry-After
+	resp     *http.Response
+	after    time.Duration
+	hasAfter bool
 }
 
 func (e *retryableResponse) Error() string { return "status " + e.resp.Status }
-func (e *retryableResponse) Unwrap() error {
-	if e.after == nil {
-		return nil
-	}
-	return e.after
-}
 
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	c := d.c
@@ -54,6 +53,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	var lastErr error
 	attempt := 0
 	idempotent := isIdempotent(req)
+	bo := newBoundedBackOff(c.cfg.retryMin, c.cfg.retryMax, backoff.DefaultMultiplier, backoff.DefaultRandomizationFactor)
 	op := func() (*http.Response, error) {
 		attempt++
 		if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
@@ -67,6 +67,11 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 		resp, err := d.attempt(ctx, req)
+		var rr *retryableResponse
+		if errors.As(err, &rr) && rr.hasAfter {
+			// A Retry-After lengthens the backoff, never shortens it.
+			bo.floor = rr.after
+		}
 		if err != nil {
 			lastErr = err
 			var perm *backoff.PermanentError
@@ -77,7 +82,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	resp, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(newBoundedBackOff(c.cfg.retryMin, c.cfg.retryMax, backoff.DefaultMultiplier, backoff.DefaultRandomizationFactor)),
+		backoff.WithBackOff(bo),
 		backoff.WithMaxTries(uint(c.cfg.maxRetries)+1),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
@@ -183,9 +188,19 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Re
 		if context.Cause(actx) == errAttemptTimeout {
 			return nil, &attemptTimeoutError{d: c.cfg.attemptTimeout}
 		}
+		if unfixable(err) {
+			return nil, backoff.Permanent(err)
+		}
 		return nil, err
 	}
-	body, err := readCapped(resp.Body, resp.ContentLength, c.cfg.maxResponseBytes)
+	var body []byte
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// An error body is a few KiB of message at most: read a little of
+		// it and drop the rest with the connection.
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyRead))
+	} else {
+		body, err = readCapped(resp.Body, resp.ContentLength, c.cfg.maxResponseBytes)
+	}
 	resp.Body.Close()
 	switch {
 	case errors.Is(err, ErrResponseTooLarge):
@@ -200,12 +215,36 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Re
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(body), b: body}
 	if retryableStatus(resp.StatusCode) {
 		rr := &retryableResponse{resp: resp}
-		if after, ok := retryAfter(resp.Header, time.Now(), c.cfg.retryAfterCap); ok {
-			rr.after = &backoff.RetryAfterError{Duration: after}
-		}
+		rr.after, rr.hasAfter = retryAfter(resp.Header, time.Now(), c.cfg.retryAfterCap)
 		return resp, rr
 	}
 	return resp, nil
+}
+
+// unfixable reports whether a transport error is one that no retry can
+// fix: the server's certificate does not verify, a redirect loop, a
+// redirect to a scheme that is not http(s), a malformed URL. Such errors are
+// not retried and stop a Wait at once.
+func unfixable(err error) bool {
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth),
+		errors.As(err, &hostErr), errors.As(err, &invalidErr):
+		return true
+	case errors.As(err, &recordErr):
+		return true // an http server answering a TLS handshake
+	case errors.Is(err, ErrTooManyRedirects):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "unsupported protocol scheme") ||
+		strings.Contains(msg, "no Host in request URL")
 }
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt
@@ -229,6 +268,7 @@ func (e *attemptTimeoutError) Is(target error) bool { return target == context.D
 type boundedBackOff struct {
 	backoff.ExponentialBackOff
 	lo, hi time.Duration
+	floor  time.Duration // a server's Retry-After for the next delay only
 }
 
 func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *boundedBackOff {
@@ -239,9 +279,13 @@ func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *bounde
 	return b
 }
 
-// NextBackOff returns the next delay, clamped to [lo, hi].
+// NextBackOff returns the next delay, clamped to [lo, hi], or the pending
+// Retry-After floor if that is longer: a server can lengthen a delay (up to
+// the Retry-After cap), never shorten it.
 func (b *boundedBackOff) NextBackOff() time.Duration {
-	return max(b.lo, min(b.ExponentialBackOff.NextBackOff(), b.hi))
+	d := max(b.lo, min(b.ExponentialBackOff.NextBackOff(), b.hi))
+	d, b.floor = max(d, b.floor), 0
+	return d
 }
 
 // retryAfter parses a Retry-After header (delay-seconds or HTTP-date) and

@@ -268,7 +268,9 @@ func waitCause(ctx context.Context, lastErr error) error {
 		cause = contextError(ctx)
 	}
 	if lastErr != nil {
-		return fmt.Errorf("%w (last poll error: %v)", cause, lastErr)
+		// Both are wrapped: errors.Is(err, ErrWaitTimeout) and
+		// errors.Is(err, ErrRateLimited), errors.As(err, &apiErr) all hold.
+		return fmt.Errorf("%w (last poll error: %w)", cause, lastErr)
 	}
 	return cause
 }
@@ -281,7 +283,8 @@ func transient(err error) bool {
 	if errors.As(err, &apiErr) {
 		return apiErr.Temporary()
 	}
-	return !errors.Is(err, ErrInvalidResponse) && !errors.Is(err, ErrInvalidID) && !errors.Is(err, ErrResponseTooLarge)
+	return !errors.Is(err, ErrInvalidResponse) && !errors.Is(err, ErrInvalidID) &&
+		!errors.Is(err, ErrResponseTooLarge) && !unfixable(err)
 }
 
 func sameProgress(a, b *Progress) bool {

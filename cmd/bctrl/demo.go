@@ -6,14 +6,11 @@ import (
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
 )
 
-// demoTimeLayout is the API's timestamp format.
-const demoTimeLayout = "2006-01-02T15:04:05.000Z07:00"
-
 // armDemo registers the four demo invocations on srv, created at now and
 // moving to their next state every tick. It returns the number of states of
 // the longest one: after that many ticks all four have ended.
 func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
-	created := now.UTC().Format(demoTimeLayout)
+	created := now.UTC().Truncate(time.Millisecond) // the API's precision
 	longest := 0
 
 	// Succeeds after five steps.

@@ -28,11 +28,11 @@ func printSummary(w io.Writer, inv *client.Invocation) {
 	field("Created", timeText(inv.CreatedAt))
 	field("Started", timeText(inv.StartedAt))
 	field("Finished", timeText(inv.FinishedAt))
-	if inv.Duration > 0 || inv.Finished() {
-		field("Duration", inv.Duration.String())
+	if inv.DurationMs > 0 || inv.Finished() {
+		field("Duration", inv.Duration().String())
 	}
 	if e := inv.Error; e != nil {
-		field("Error", clean(e.Error()))
+		field("Error", clean(client.ErrorInfoText(e)))
 	}
 	tw.Flush()
 
