@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	json "github.com/go-json-experiment/json"
 	"golang.org/x/time/rate"
 
 	"github.com/bctrlhq/sdk-go/gen"
@@ -35,7 +37,8 @@ const (
 	DefaultRetryAfterCap    = 30 * time.Second
 	DefaultAttemptTimeout   = 30 * time.Second
 	DefaultHeaderTimeout    = 20 * time.Second
-	DefaultMaxResponseBytes = 32 << 20 // a 10,000-step invocation is about 4 MB
+	DefaultMaxResponseBytes = 32 << 20 // a 10,000-step invocation is about 5 MB
+	DefaultMaxSteps         = 100_000  // ten times the largest invocation seen
 )
 
 // Doer sends one HTTP request. *http.Client satisfies it; so does any
@@ -52,6 +55,7 @@ type Client struct {
 	Invocations *InvocationsService
 
 	cfg     config
+	decode  json.Options // decoderFor(cfg.maxSteps)
 	raw     *gen.Client
 	rawWR   *gen.ClientWithResponses
 	limiter *rate.Limiter
@@ -70,6 +74,7 @@ type config struct {
 	retryAfterCap    time.Duration
 	attemptTimeout   time.Duration
 	maxResponseBytes int64
+	maxSteps         int
 	rateLimit        rate.Limit
 	rateBurst        int
 	allowInsecure    bool
@@ -200,6 +205,20 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
+// WithMaxSteps caps how many steps an invocation may have (default
+// DefaultMaxSteps). The cap is enforced while decoding: a response with
+// more steps fails with ErrResponseTooLarge after decoding at most n, so a
+// hostile body cannot make the client allocate millions of them.
+func WithMaxSteps(n int) Option {
+	return func(c *config) error {
+		if n <= 0 || n > math.MaxInt32 {
+			return fmt.Errorf("bctrl: WithMaxSteps: need 0 < n <= %d, got %d", math.MaxInt32, n)
+		}
+		c.maxSteps = n
+		return nil
+	}
+}
+
 // WithRateLimit limits the client to rps requests per second with the given
 // burst, shared by every call made through it (including every attempt of a
 // retry and every poll of a Wait), so thousands of concurrent Waits stay
@@ -246,6 +265,7 @@ func New(opts ...Option) (*Client, error) {
 		retryAfterCap:    DefaultRetryAfterCap,
 		attemptTimeout:   DefaultAttemptTimeout,
 		maxResponseBytes: DefaultMaxResponseBytes,
+		maxSteps:         DefaultMaxSteps,
 		rateLimit:        rate.Inf,
 	}
 	for _, opt := range opts {
@@ -281,7 +301,10 @@ func New(opts ...Option) (*Client, error) {
 		cfg.httpClient = defaultHTTPClient()
 	}
 
-	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst)}
+	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder}
+	if cfg.maxSteps != DefaultMaxSteps {
+		c.decode = decoderFor(cfg.maxSteps)
+	}
 	c.raw, err = gen.NewClient(cfg.baseURL,
 		gen.WithHTTPClient(&retryingDoer{c: c}),
 		gen.WithRequestEditorFn(c.authorize))

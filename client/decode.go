@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"fmt"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -33,14 +34,50 @@ var stepOptions = json.JoinOptions(
 	jsontext.AllowDuplicateNames(true),
 )
 
-// decodeInvocation decodes an invocation body in a single pass. The
-// invocation keeps body as its Raw, without a copy.
-func decodeInvocation(body []byte) (*Invocation, error) {
+// decoderFor returns the options that decode an invocation with at most
+// maxSteps steps. The limit is enforced while decoding, so a body of a
+// million tiny steps stops at the limit instead of allocating them all.
+func decoderFor(maxSteps int) json.Options {
+	return json.JoinOptions(decodeOptions,
+		json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, steps *[]Step) error {
+			if dec.PeekKind() != '[' {
+				return errors.ErrUnsupported // null, or a type error: the default decodes it
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			out := (*steps)[:0]
+			for dec.PeekKind() != ']' {
+				if len(out) == maxSteps {
+					return fmt.Errorf("%w: more than %d steps (see WithMaxSteps)", ErrResponseTooLarge, maxSteps)
+				}
+				var st Step
+				if err := st.UnmarshalJSONFrom(dec); err != nil {
+					return err
+				}
+				st.pos = int32(len(out)) // for Step.Err
+				out = append(out, st)
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			*steps = out
+			return nil
+		})))
+}
+
+// defaultDecoder decodes with DefaultMaxSteps.
+var defaultDecoder = decoderFor(DefaultMaxSteps)
+
+// decodeInvocation decodes an invocation body in a single pass with the
+// options of decoderFor. The invocation keeps body as its Raw, without a
+// copy.
+func decodeInvocation(body []byte, opts json.Options) (*Invocation, error) {
 	if len(body) == 0 {
 		return nil, errors.New("empty body")
 	}
 	inv := &Invocation{raw: body}
-	if err := json.Unmarshal(body, inv, decodeOptions); err != nil {
+	if err := json.Unmarshal(body, inv, opts); err != nil {
 		return nil, err
 	}
 	if err := checkRequired(inv); err != nil {
@@ -59,9 +96,6 @@ func checkRequired(inv *Invocation) error {
 		return errors.New(`required field "status" is missing, null or empty`)
 	case inv.CreatedAt.IsZero():
 		return errors.New(`required field "createdAt" is missing or null`)
-	}
-	for i := range inv.Steps() {
-		inv.Result.Steps[i].pos = i // for Step.Err
 	}
 	return nil
 }

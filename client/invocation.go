@@ -166,7 +166,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 	err = checkContentType(resp.Header.Get("Content-Type"))
 	var inv *Invocation
 	if err == nil {
-		inv, err = decodeInvocation(body)
+		inv, err = decodeInvocation(body, s.client.decode)
 	}
 	if err != nil {
 		return nil, resp.Header, &ResponseError{

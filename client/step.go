@@ -22,14 +22,13 @@ import (
 //		if f, ok := st.Failure(); ok { ... f.Error.Code ... }
 //	}
 //
-// A Step holds one pointer to its variant, so a large invocation costs one
-// small header per step plus the variants it really has.
+// A Step is 24 bytes holding one pointer to its variant, so a large
+// invocation costs one small header per step plus the variants it really
+// has.
 type Step struct {
-	kind    okFlag
-	pos     int          // position in the steps array, for Err
-	success *StepSuccess // set when kind is okTrue
-	failure *StepFailure // set when kind is okFalse
-	head    *stepHead    // index and call of a step that is neither, if any
+	v    any    // *StepSuccess, *StepFailure, *stepHead (neither, named) or nil
+	pos  int32  // position in the steps array, for Err
+	kind okFlag // what "ok" said
 }
 
 // StepSuccess is a step that succeeded. Its fields are the generated
@@ -74,42 +73,38 @@ func (s *Step) OK() bool { return s.kind == okTrue }
 
 // Success returns the step as a success, if its "ok" is true.
 func (s *Step) Success() (*StepSuccess, bool) {
-	if s.kind != okTrue {
-		return nil, false
-	}
-	return s.success, true
+	v, ok := s.v.(*StepSuccess)
+	return v, ok && s.kind == okTrue
 }
 
 // Failure returns the step as a failure, if its "ok" is false.
 func (s *Step) Failure() (*StepFailure, bool) {
-	if s.kind != okFalse {
-		return nil, false
-	}
-	return s.failure, true
+	v, ok := s.v.(*StepFailure)
+	return v, ok && s.kind == okFalse
 }
 
 // Index returns the step's index as reported by the API.
 func (s *Step) Index() int {
-	switch {
-	case s.success != nil:
-		return s.success.Index
-	case s.failure != nil:
-		return s.failure.Index
-	case s.head != nil:
-		return s.head.Index
+	switch v := s.v.(type) {
+	case *StepSuccess:
+		return v.Index
+	case *StepFailure:
+		return v.Index
+	case *stepHead:
+		return v.Index
 	}
 	return 0
 }
 
 // Call returns the step's call, such as "page.click".
 func (s *Step) Call() string {
-	switch {
-	case s.success != nil:
-		return s.success.Call
-	case s.failure != nil:
-		return s.failure.Call
-	case s.head != nil:
-		return s.head.Call
+	switch v := s.v.(type) {
+	case *StepSuccess:
+		return v.Call
+	case *StepFailure:
+		return v.Call
+	case *stepHead:
+		return v.Call
 	}
 	return ""
 }
@@ -180,7 +175,7 @@ func (s *Step) decode(raw []byte) error {
 	}
 	ok := new(StepSuccess)
 	if json.Unmarshal(raw, &ok.StepSuccess, stepOptions) == nil && ok.OK {
-		s.kind, s.success = okTrue, ok
+		s.kind, s.v = okTrue, ok
 		return nil
 	}
 	kind, hasError, err := peekOK(raw)
@@ -200,12 +195,12 @@ func (s *Step) decode(raw []byte) error {
 		if !hasError {
 			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, f.Index, f.Call)
 		}
-		s.failure = f
+		s.v = f
 	default:
 		var h stepHead
 		json.Unmarshal(raw, &h, stepOptions) // best effort: only names the step in Err
 		if h != (stepHead{}) {
-			s.head = &h
+			s.v = &h
 		}
 	}
 	return nil
@@ -251,11 +246,11 @@ func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
 // MarshalJSON encodes the step's variant. A step that is neither variant
 // cannot be encoded faithfully (its raw JSON is not kept) and is an error.
 func (s Step) MarshalJSON() ([]byte, error) {
-	switch {
-	case s.success != nil:
-		return json.Marshal(&s.success.StepSuccess)
-	case s.failure != nil:
-		return json.Marshal(s.failure)
+	if v, ok := s.Success(); ok {
+		return json.Marshal(&v.StepSuccess)
+	}
+	if v, ok := s.Failure(); ok {
+		return json.Marshal(v)
 	}
 	return nil, s.Err()
 }
