@@ -13,6 +13,7 @@ import (
 	"time"
 
 	json "github.com/go-json-experiment/json"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/bctrlhq/sdk-go/gen"
@@ -59,6 +60,8 @@ type Client struct {
 	raw     *gen.Client
 	rawWR   *gen.ClientWithResponses
 	limiter *rate.Limiter
+	tracer  trace.Tracer
+	doer    Doer // cfg.httpClient (or the default) wrapped in the middleware
 }
 
 // config is everything the options set. The API key is a secret value whose
@@ -79,6 +82,8 @@ type config struct {
 	rateBurst        int
 	allowInsecure    bool
 	logger           *slog.Logger
+	middleware       []Middleware
+	tracerProvider   trace.TracerProvider
 }
 
 // Option configures a Client. Options validate their input; New returns the
@@ -244,8 +249,11 @@ func WithInsecureHTTP() Option {
 	}
 }
 
-// WithLogger sets a structured logger for retries (debug level). The API key
-// never appears in what is logged. The default logs nothing.
+// WithLogger sets a structured logger. It receives one debug record per
+// HTTP attempt (method, path, status, attempt, duration, request id), a
+// warning per retry (its reason and delay) and, from Wait and Watch, an
+// info record per observed change of an invocation. Neither the API key
+// nor any body is ever logged. The default logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
@@ -297,11 +305,8 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	cfg.baseURL = base
-	if cfg.httpClient == nil {
-		cfg.httpClient = defaultHTTPClient()
-	}
-
-	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder}
+	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder,
+		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider)}
 	if cfg.maxSteps != DefaultMaxSteps {
 		c.decode = decoderFor(cfg.maxSteps)
 	}
@@ -382,16 +387,22 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// defaultHTTPClient returns the client used when WithHTTPClient is not given.
-// It has no overall timeout (a Wait can run for minutes); each attempt is
-// bounded by the attempt timeout, and the transport bounds dialing, TLS and
-// the wait for response headers, so a server that accepts the connection
-// and never answers cannot hang a call.
-func defaultHTTPClient() *http.Client {
+// defaultTransport returns the transport used when WithHTTPClient is not
+// given, inside an http.Client with checkRedirect (httpDoer). The client
+// has no overall timeout (a Wait can run for minutes); each attempt is
+// bounded by the attempt timeout, and the transport bounds dialing, TLS,
+// the wait for response headers and their size, so a server that accepts
+// the connection and never answers cannot hang a call.
+func defaultTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	tr.ResponseHeaderTimeout = DefaultHeaderTimeout
+	tr.MaxResponseHeaderBytes = maxResponseHeaderBytes
 	tr.MaxIdleConnsPerHost = 64
-	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+	return tr
 }
+
+// maxResponseHeaderBytes bounds the response headers the default transport
+// accepts (net/http's own default is 10 MB).
+const maxResponseHeaderBytes = 256 << 10

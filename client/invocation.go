@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bctrlhq/sdk-go/gen"
 )
@@ -75,7 +76,8 @@ type Invocation struct {
 	// left nil. Steps is a shortcut to Result.Steps.
 	Result *Result `json:"result,omitempty"`
 
-	raw []byte
+	raw      []byte
+	response ResponseInfo
 }
 
 // Result is an invocation's outcome. OK is true when every step succeeded.
@@ -137,39 +139,52 @@ func (s InvocationsService) Format(f fmt.State, verb rune) {
 // Get returns the invocation with the given id. A non-2xx response is an
 // *APIError (errors.Is(err, ErrNotFound) for 404); a 2xx body that is not
 // the spec's JSON is a *ResponseError. Transient failures are retried as
-// configured by WithMaxRetries.
+// configured by WithMaxRetries. inv.RequestID() and inv.Response() tell the
+// response it came from.
 func (s *InvocationsService) Get(ctx context.Context, id string) (*Invocation, error) {
 	inv, _, err := s.get(ctx, id)
 	return inv, err
 }
 
-// get is Get that also returns the response headers, so that Wait can
-// honour a Retry-After on a successful poll.
-func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, http.Header, error) {
+// get is Get that also returns what the retrying Doer recorded of the call
+// (headers, attempts), so that Wait can honour a Retry-After on a
+// successful poll and count retries.
+func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocation, rec *callRecord, err error) {
+	rec = new(callRecord)
 	if err := checkID(id); err != nil {
-		return nil, nil, err
+		return nil, rec, err
 	}
+	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get", trace.WithAttributes(attrInvocationID.String(capString(id, maxErrorToken))))
+	defer func() {
+		if rec.info.RequestID != "" {
+			span.SetAttributes(attrRequestID.String(rec.info.RequestID))
+		}
+		if inv != nil {
+			span.SetAttributes(attrInvocationStatus.String(string(inv.Status)))
+		}
+		endSpan(span, err)
+	}()
+	ctx = context.WithValue(withURLTemplate(ctx, "/v1/invocations/{id}"), callRecordKey{}, rec)
 	resp, err := s.client.raw.GetInvocation(ctx, id, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, rec, err
 	}
 	body, err := bodyOf(resp, s.client.cfg.maxResponseBytes)
 	if err != nil {
-		return nil, nil, err
+		return nil, rec, err
 	}
 	key := string(s.client.cfg.apiKey)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.Header, newAPIError(resp.Request, resp, body, key)
+		return nil, rec, newAPIError(resp.Request, resp, body, key)
 	}
 	// The content type is checked first: a page labelled text/html is not
 	// worth decoding, even when it happens to parse.
 	err = checkContentType(resp.Header.Get("Content-Type"))
-	var inv *Invocation
 	if err == nil {
 		inv, err = decodeInvocation(body, s.client.decode)
 	}
 	if err != nil {
-		return nil, resp.Header, &ResponseError{
+		return nil, rec, &ResponseError{
 			StatusCode:  resp.StatusCode,
 			ContentType: capString(scrubString(resp.Header.Get("Content-Type"), key), maxErrorToken),
 			RequestID:   capString(scrubString(resp.Header.Get("X-Request-Id"), key), maxErrorToken),
@@ -178,7 +193,8 @@ func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, h
 			Err:         scrubErr(err, key),
 		}
 	}
-	return inv, resp.Header, nil
+	inv.response = rec.info
+	return inv, rec, nil
 }
 
 // checkID refuses ids that cannot name one path segment. Any other id is

@@ -66,7 +66,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			}
 			req.Body = body
 		}
-		resp, err := d.attempt(ctx, req)
+		resp, err := d.attempt(ctx, req, attempt)
 		var rr *retryableResponse
 		if errors.As(err, &rr) && rr.hasAfter {
 			// A Retry-After lengthens the backoff, never shortens it.
@@ -87,20 +87,24 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
 			if c.cfg.logger != nil {
-				c.cfg.logger.DebugContext(ctx, "bctrl: retrying request",
+				c.cfg.logger.WarnContext(ctx, "bctrl: retrying request",
 					"method", req.Method, "path", req.URL.EscapedPath(),
-					"attempt", attempt, "delay", next, "error", err.Error())
+					"attempt", attempt, "delay", next,
+					"reason", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))
 			}
 		}))
 	if err == nil {
+		record(ctx, resp, attempt)
 		return resp, nil
 	}
 	var rr *retryableResponse
 	if errors.As(err, &rr) {
 		// Retries exhausted on a retryable status: hand the last response
 		// back so the caller builds an APIError from it.
+		record(ctx, rr.resp, attempt)
 		return rr.resp, nil
 	}
+	record(ctx, nil, attempt)
 	// backoff.Retry returns the last error still wrapped when it stops on
 	// the attempt count rather than on the permanent mark.
 	var perm *backoff.PermanentError
@@ -168,8 +172,34 @@ func contextError(ctx context.Context) error {
 
 // attempt sends req once and reads its body. Errors wrapped in
 // backoff.Permanent are not retried.
-func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
+func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (resp *http.Response, err error) {
 	c := d.c
+	start := time.Now()
+	// The span starts before the rate limiter so that time spent waiting
+	// for a token shows in the trace.
+	req = req.Clone(ctx) // headers of its own for the trace context
+	sctx, span := c.startAttempt(ctx, req, n)
+	defer func() {
+		var out *http.Response
+		var rr *retryableResponse
+		if resp != nil {
+			out = resp
+		} else if errors.As(err, &rr) {
+			out = rr.resp
+		}
+		endAttempt(span, out, err)
+		if c.cfg.logger != nil {
+			args := []any{"method", req.Method, "path", req.URL.EscapedPath(), "attempt", n,
+				"duration", time.Since(start)}
+			if out != nil {
+				args = append(args, "status", out.StatusCode, "request_id", capString(out.Header.Get("X-Request-Id"), maxErrorToken))
+			}
+			if err != nil && out == nil {
+				args = append(args, "error", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))
+			}
+			c.cfg.logger.DebugContext(ctx, "bctrl: http attempt", args...)
+		}
+	}()
 	if err := c.limiter.Wait(ctx); err != nil {
 		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)
@@ -178,9 +208,9 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request) (*http.Re
 		// the context's deadline.
 		return nil, backoff.Permanent(fmt.Errorf("%w: waiting for the rate limiter (see WithRateLimit): %v", context.DeadlineExceeded, err))
 	}
-	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.attemptTimeout, errAttemptTimeout)
+	actx, cancel := context.WithTimeoutCause(sctx, c.cfg.attemptTimeout, errAttemptTimeout)
 	defer cancel()
-	resp, err := c.cfg.httpClient.Do(req.Clone(actx))
+	resp, err = c.doer.Do(req.Clone(actx))
 	if err != nil {
 		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)

@@ -7,6 +7,9 @@ import (
 	"iter"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults for Wait and Watch. Browser-agent work takes seconds to minutes:
@@ -207,11 +210,33 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		}
 		poll := newBoundedBackOff(cfg.pollMin, cfg.pollMax, 1.5, 0.2)
 
-		var last *Invocation
-		var lastErr error
-		stop := func(err error) { yield(last, &WaitError{ID: id, Last: last, Err: err}) }
+		// One span for the whole wait; each poll's Get span is its child.
+		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",
+			trace.WithAttributes(attrInvocationID.String(capString(id, maxErrorToken))))
+		var (
+			last           *Invocation
+			lastErr        error
+			endErr         error
+			polls, retries int
+		)
+		defer func() {
+			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
+			if last != nil {
+				span.SetAttributes(attrInvocationStatus.String(string(last.Status)))
+			}
+			endSpan(span, endErr)
+		}()
+		emit := func(inv *Invocation, err error) bool {
+			if err != nil {
+				endErr = err
+			}
+			return yield(inv, err)
+		}
+		stop := func(err error) { emit(last, &WaitError{ID: id, Last: last, Err: err}) }
 		for {
-			inv, header, err := s.get(ctx, id)
+			inv, rec, err := s.get(ctx, id)
+			polls++
+			retries += max(rec.info.Attempts-1, 0)
 			switch {
 			case err == nil:
 				// A poll that succeeded counts even if the context ended
@@ -221,10 +246,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				last = inv
 				if changed {
 					poll.Reset()
+					s.observed(ctx, span, inv)
 					if cfg.progress != nil {
 						cfg.progress(inv)
 					}
-					if !yield(inv, nil) {
+					if !emit(inv, nil) {
 						return
 					}
 				}
@@ -232,7 +258,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 					return
 				}
 				if inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
-					yield(inv, newInvocationError(inv))
+					emit(inv, newInvocationError(inv))
 					return
 				}
 			case ctx.Err() != nil:
@@ -249,7 +275,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			// not shorten it: "Retry-After: 0" on every answer must not turn
 			// the wait into a busy loop.
 			delay := poll.NextBackOff()
-			if after, ok := retryAfter(header, time.Now(), s.client.cfg.retryAfterCap); ok {
+			if after, ok := retryAfter(rec.info.Header, time.Now(), s.client.cfg.retryAfterCap); ok {
 				delay = max(delay, after)
 			}
 			if cfg.sleep(ctx, delay) != nil {
@@ -257,6 +283,21 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				return
 			}
 		}
+	}
+}
+
+// observed records an observed change of an invocation on the wait's span
+// and in the log.
+func (s *InvocationsService) observed(ctx context.Context, span trace.Span, inv *Invocation) {
+	attrs := []attribute.KeyValue{attrInvocationStatus.String(string(inv.Status))}
+	args := []any{"id", inv.ID, "status", string(inv.Status), "request_id", inv.RequestID()}
+	if p := inv.Progress; p != nil {
+		attrs = append(attrs, attrProgressStep.Int(p.Step), attrProgressTotal.Int(p.TotalSteps))
+		args = append(args, "step", p.Step, "total_steps", p.TotalSteps)
+	}
+	span.AddEvent("bctrl.invocation.changed", trace.WithAttributes(attrs...))
+	if l := s.client.cfg.logger; l != nil {
+		l.InfoContext(ctx, "bctrl: invocation changed", args...)
 	}
 }
 

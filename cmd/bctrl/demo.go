@@ -36,13 +36,13 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 	bad := bctrltest.NewInvocation(demoFailsID)
 	bad.CreatedAt = created
 	useClick := bctrltest.Fix("Call page.click instead of page.clik", "")
-	useClick.Example = ptr(`{"call": "page.click", "args": ["button#sign-in"]}`)
+	useClick.Example = `{"call": "page.click", "args": ["button#sign-in"]}`
 	diag := bctrltest.NewDiagnostic("unknown-call",
 		useClick,
 		bctrltest.Fix("Check the spelling of the calls in your script", ""),
 	)
-	diag.Closest = &[]string{"page.click", "page.dblclick"}
-	diag.DocsURL = ptr("https://docs.bctrl.ai/reference/calls/page.click")
+	diag.Closest = []string{"page.click", "page.dblclick"}
+	diag.DocsURL = "https://docs.bctrl.ai/reference/calls/page.click"
 	longest = max(longest, advanceDemo(srv, demoFailsID, tick,
 		bad,
 		bctrltest.Running(bad, 1, 4, "opening https://shop.example.com/login"),
@@ -98,4 +98,3 @@ func advanceDemo[S any](srv interface {
 	return len(states)
 }
 
-func ptr[T any](v T) *T { return &v }

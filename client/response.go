@@ -1,0 +1,61 @@
+package client
+
+import (
+	"context"
+	"net/http"
+)
+
+// ResponseInfo describes the HTTP exchange behind a call: the final
+// response's status and headers, the server's request id (the first thing
+// bctrl support asks for), and how many attempts the call took, retries
+// included.
+type ResponseInfo struct {
+	StatusCode int         // 0 if no response arrived
+	Header     http.Header // the final response's headers; nil if none arrived
+	RequestID  string      // the x-request-id header; "" if none
+	Attempts   int         // 1 when the first attempt answered
+}
+
+type responseInfoKey struct{}
+
+// WithResponseInfo returns a context that makes every call made with it
+// record the metadata of its final response into info: Invocations.Get,
+// each poll of Wait and Watch (info then holds the last poll's), and every
+// operation of Raw, successful or not. Use one info per call at a time.
+//
+//	var info client.ResponseInfo
+//	resp, err := c.Raw().GetInvocationWithResponse(client.WithResponseInfo(ctx, &info), id, nil)
+//	log.Println(info.RequestID, info.Attempts)
+func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
+	return context.WithValue(ctx, responseInfoKey{}, info)
+}
+
+// callRecord is filled by the retrying Doer for the SDK's own methods.
+type callRecord struct{ info ResponseInfo }
+
+type callRecordKey struct{}
+
+// record stores what the retrying Doer learned about a call in the places
+// ctx asks for.
+func record(ctx context.Context, resp *http.Response, attempts int) {
+	info := ResponseInfo{Attempts: attempts}
+	if resp != nil {
+		info.StatusCode = resp.StatusCode
+		info.Header = resp.Header
+		info.RequestID = capString(resp.Header.Get("X-Request-Id"), maxErrorToken)
+	}
+	if p, ok := ctx.Value(responseInfoKey{}).(*ResponseInfo); ok && p != nil {
+		*p = info
+	}
+	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok {
+		r.info = info
+	}
+}
+
+// RequestID returns the x-request-id of the response the invocation was
+// decoded from, or "" if there was none.
+func (inv *Invocation) RequestID() string { return inv.response.RequestID }
+
+// Response returns the metadata of the response the invocation was decoded
+// from: status, headers, request id and attempts.
+func (inv *Invocation) Response() ResponseInfo { return inv.response }

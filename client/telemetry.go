@@ -1,0 +1,145 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Tracing uses the OpenTelemetry API only: with no SDK installed (the
+// global provider's default) every span is a no-op. The tree:
+//
+//	bctrl.invocations.wait          one per Wait or Watch: id, polls,
+//	│                               retries, final status; an event per
+//	│                               observed change
+//	└─ bctrl.invocations.get        one per Get (each poll is one)
+//	   └─ GET /v1/invocations/{id}  one per HTTP attempt (client span,
+//	                                HTTP semantic conventions)
+//
+// No attribute carries the API key or the Authorization header.
+
+// instrumentationName names the SDK's tracer.
+const instrumentationName = "github.com/bctrlhq/sdk-go/client"
+
+// Attribute keys of the SDK's own spans.
+const (
+	attrInvocationID     = attribute.Key("bctrl.invocation.id")
+	attrInvocationStatus = attribute.Key("bctrl.invocation.status")
+	attrRequestID        = attribute.Key("bctrl.request_id")
+	attrPolls            = attribute.Key("bctrl.wait.polls")
+	attrRetries          = attribute.Key("bctrl.wait.retries")
+	attrProgressStep     = attribute.Key("bctrl.progress.step")
+	attrProgressTotal    = attribute.Key("bctrl.progress.total_steps")
+)
+
+// WithTracerProvider sets the OpenTelemetry tracer provider the client's
+// spans go to. The default is the global provider (otel.GetTracerProvider),
+// which records nothing until an SDK is installed.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *config) error {
+		if tp == nil {
+			return errors.New("bctrl: WithTracerProvider: nil provider")
+		}
+		c.tracerProvider = tp
+		return nil
+	}
+}
+
+func newTracer(tp trace.TracerProvider) trace.Tracer {
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	return tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(Version))
+}
+
+type urlTemplateKey struct{}
+
+// withURLTemplate tells the attempt spans of a call the route it addresses,
+// such as "/v1/invocations/{id}", for their name and url.template.
+func withURLTemplate(ctx context.Context, tmpl string) context.Context {
+	return context.WithValue(ctx, urlTemplateKey{}, tmpl)
+}
+
+// startAttempt starts the client span of one HTTP attempt, following the
+// OpenTelemetry HTTP client conventions, and injects the trace context
+// into req's headers.
+func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, trace.Span) {
+	name := req.Method
+	attrs := []attribute.KeyValue{
+		semconv.HTTPRequestMethodKey.String(req.Method),
+		semconv.URLFull(redactURL(req.URL)),
+	}
+	if tmpl, ok := ctx.Value(urlTemplateKey{}).(string); ok {
+		name += " " + tmpl
+		attrs = append(attrs, semconv.URLTemplate(tmpl))
+	}
+	host, port := req.URL.Hostname(), req.URL.Port()
+	attrs = append(attrs, semconv.ServerAddress(host))
+	if p, err := strconv.Atoi(port); err == nil {
+		attrs = append(attrs, semconv.ServerPort(p))
+	} else if req.URL.Scheme == "https" {
+		attrs = append(attrs, semconv.ServerPort(443))
+	} else {
+		attrs = append(attrs, semconv.ServerPort(80))
+	}
+	if attempt > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
+	}
+	ctx, span := c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	if span.IsRecording() {
+		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
+	}
+	return ctx, span
+}
+
+// endAttempt records an attempt's outcome on its span and ends it.
+func endAttempt(span trace.Span, resp *http.Response, err error) {
+	if resp != nil {
+		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
+		if id := resp.Header.Get("X-Request-Id"); id != "" {
+			span.SetAttributes(attrRequestID.String(capString(id, maxErrorToken)))
+		}
+		if resp.StatusCode >= 400 {
+			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
+			span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
+		}
+	}
+	if err != nil && resp == nil {
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+		span.SetStatus(codes.Error, capString(err.Error(), maxErrorString))
+	}
+	span.End()
+}
+
+// errorType is the error.type of a transport error: "timeout" or the
+// error's Go type.
+func errorType(err error) string {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	switch {
+	case errors.Is(err, ErrResponseTooLarge):
+		return "response_too_large"
+	case errors.Is(err, ErrTooManyRedirects):
+		return "too_many_redirects"
+	}
+	return semconv.ErrorTypeOther.Value.AsString()
+}
+
+// endSpan records err, if any, on span and ends it.
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.SetStatus(codes.Error, capString(err.Error(), maxErrorString))
+	}
+	span.End()
+}
