@@ -7,3 +7,4 @@ package gen
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config ../oapi-codegen.yaml ../openapi.yaml
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config ../oapi-codegen.server.yaml ../openapi.yaml
+//go:generate go run ../internal/specinfo ../openapi.yaml specinfo.gen.go
