@@ -13,6 +13,7 @@ import (
 	"time"
 
 	json "github.com/go-json-experiment/json"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
@@ -61,6 +62,7 @@ type Client struct {
 	rawWR   *gen.ClientWithResponses
 	limiter *rate.Limiter
 	tracer  trace.Tracer
+	metrics instruments
 	doer    Doer // cfg.httpClient (or the default) wrapped in the middleware
 }
 
@@ -84,6 +86,7 @@ type config struct {
 	logger           *slog.Logger
 	middleware       []Middleware
 	tracerProvider   trace.TracerProvider
+	meterProvider    metric.MeterProvider
 }
 
 // Option configures a Client. Options validate their input; New returns the
@@ -306,7 +309,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	cfg.baseURL = base
 	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder,
-		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider)}
+		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider)}
 	if cfg.maxSteps != DefaultMaxSteps {
 		c.decode = decoderFor(cfg.maxSteps)
 	}

@@ -188,6 +188,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 			out = rr.resp
 		}
 		endAttempt(span, out, err)
+		c.countAttempt(ctx, req.Method, n, out, err)
 		if c.cfg.logger != nil {
 			args := []any{"method", req.Method, "path", req.URL.EscapedPath(), "attempt", n,
 				"duration", time.Since(start)}

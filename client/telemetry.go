@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
@@ -142,4 +143,62 @@ func endSpan(span trace.Span, err error) {
 		span.SetStatus(codes.Error, capString(err.Error(), maxErrorString))
 	}
 	span.End()
+}
+
+// WithMeterProvider sets the OpenTelemetry meter provider for the client's
+// metrics. The default is the global provider (otel.GetMeterProvider),
+// which records nothing until an SDK is installed. The instruments:
+//
+//	bctrl.client.attempts   counter: HTTP attempts, by method and status code
+//	                        (error.type when no response arrived)
+//	bctrl.client.retries    counter: attempts that were retries
+//	bctrl.wait.duration     histogram (s): whole Waits and Watches, by
+//	                        outcome (succeeded, failed, ..., error)
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(c *config) error {
+		if mp == nil {
+			return errors.New("bctrl: WithMeterProvider: nil provider")
+		}
+		c.meterProvider = mp
+		return nil
+	}
+}
+
+// instruments are the client's metrics. Instrument creation does not fail
+// for a valid name; if a provider returns an error anyway, the no-op
+// instrument it also returns is used.
+type instruments struct {
+	attempts     metric.Int64Counter
+	retries      metric.Int64Counter
+	waitDuration metric.Float64Histogram
+}
+
+func newInstruments(mp metric.MeterProvider) instruments {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	m := mp.Meter(instrumentationName, metric.WithInstrumentationVersion(Version))
+	var in instruments
+	in.attempts, _ = m.Int64Counter("bctrl.client.attempts",
+		metric.WithDescription("HTTP attempts sent to the bctrl API, retries included"), metric.WithUnit("{attempt}"))
+	in.retries, _ = m.Int64Counter("bctrl.client.retries",
+		metric.WithDescription("HTTP attempts that retried an earlier one"), metric.WithUnit("{attempt}"))
+	in.waitDuration, _ = m.Float64Histogram("bctrl.wait.duration",
+		metric.WithDescription("Duration of whole Waits and Watches"), metric.WithUnit("s"))
+	return in
+}
+
+// countAttempt records one attempt in the metrics.
+func (c *Client) countAttempt(ctx context.Context, method string, n int, resp *http.Response, err error) {
+	attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method)}
+	if resp != nil {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
+	} else if err != nil {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errorType(err)))
+	}
+	set := metric.WithAttributes(attrs...)
+	c.metrics.attempts.Add(ctx, 1, set)
+	if n > 1 {
+		c.metrics.retries.Add(ctx, 1, set)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -219,11 +220,24 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			endErr         error
 			polls, retries int
 		)
+		began := time.Now()
 		defer func() {
 			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
+			// The outcome is the final status, "error" when the wait
+			// stopped on an error first, or "stopped" when the caller
+			// broke out of a Watch.
+			outcome := "stopped"
+			if endErr != nil {
+				outcome = "error"
+			}
 			if last != nil {
 				span.SetAttributes(attrInvocationStatus.String(string(last.Status)))
+				if last.Finished() || last.Status.IsTerminal() {
+					outcome = string(last.Status)
+				}
 			}
+			s.client.metrics.waitDuration.Record(ctx, time.Since(began).Seconds(),
+				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
 			endSpan(span, endErr)
 		}()
 		emit := func(inv *Invocation, err error) bool {
