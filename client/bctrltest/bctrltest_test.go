@@ -1,18 +1,22 @@
 package bctrltest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 	"go.uber.org/goleak"
 
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
@@ -22,6 +26,13 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// uuidOf returns a fixed UUID for a test's invocation name. The fake keeps
+// ids as given, and the spec says an invocation id is a UUID, so tests whose
+// bodies get validates use these.
+func uuidOf(name string) string {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(name)).String()
 }
 
 // response is what a test reads back from the fake.
@@ -149,7 +160,8 @@ func (c *fakeClock) Add(d time.Duration) {
 func TestAuth(t *testing.T) {
 	t.Parallel()
 	srv := bctrltest.NewServer(t, bctrltest.WithAPIKey("sk-test"))
-	srv.Add(bctrltest.NewInvocation("inv-1"))
+	id := uuidOf("auth")
+	srv.Add(bctrltest.NewInvocation(id))
 	c := newClient(t, true)
 
 	tests := []struct {
@@ -169,7 +181,7 @@ func TestAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := do(t, c, t.Context(), http.MethodGet, srv.URL+"/v1/invocations/inv-1", tt.auth)
+			r, err := do(t, c, t.Context(), http.MethodGet, srv.URL+"/v1/invocations/"+id, tt.auth)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,34 +256,35 @@ func TestScript(t *testing.T) {
 	t.Parallel()
 	srv := bctrltest.NewServer(t)
 	c := newClient(t, true)
-	inv := bctrltest.NewInvocation("inv-script")
-	srv.Script("inv-script",
+	id := uuidOf("script")
+	inv := bctrltest.NewInvocation(id)
+	srv.Script(id,
 		inv,
 		bctrltest.Running(inv, 1, 2, "opening page"),
 		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil), bctrltest.OKStep(1, "page.title", "Shop")),
 	)
 
 	// A rejected request does not advance the script.
-	r, err := do(t, c, t.Context(), http.MethodGet, srv.URL+"/v1/invocations/inv-script", "Bearer wrong")
+	r, err := do(t, c, t.Context(), http.MethodGet, srv.URL+"/v1/invocations/"+id, "Bearer wrong")
 	if err != nil || r.status != http.StatusUnauthorized {
 		t.Fatalf("unauthorized GET: status %d, err %v", r.status, err)
 	}
 
 	var got []string
 	for range 5 {
-		got = append(got, status(t, get(t, c, srv, "inv-script")))
+		got = append(got, status(t, get(t, c, srv, id)))
 	}
 	want := []string{"queued", "running", "succeeded", "succeeded", "succeeded"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("statuses per poll (-want +got):\n%s", diff)
 	}
-	if n := srv.RequestCount("inv-script"); n != 6 {
+	if n := srv.RequestCount(id); n != 6 {
 		t.Errorf("RequestCount = %d, want 6", n)
 	}
 
 	// Set replaces the script.
 	srv.Set(bctrltest.Cancelled(inv))
-	if got := status(t, get(t, c, srv, "inv-script")); got != "cancelled" {
+	if got := status(t, get(t, c, srv, id)); got != "cancelled" {
 		t.Errorf("after Set: status = %q, want cancelled", got)
 	}
 }
@@ -281,9 +294,10 @@ func TestAdvance(t *testing.T) {
 	clock := newFakeClock()
 	srv := bctrltest.NewServer(t, bctrltest.WithClock(clock.Now))
 	c := newClient(t, true)
-	inv := bctrltest.NewInvocation("inv-timed")
+	id := uuidOf("timed")
+	inv := bctrltest.NewInvocation(id)
 	clock.Add(time.Hour) // Advance counts from when it is called, not from server start.
-	srv.Advance("inv-timed", 10*time.Second,
+	srv.Advance(id, 10*time.Second,
 		inv,
 		bctrltest.Running(inv, 1, 1, "working"),
 		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)),
@@ -302,7 +316,7 @@ func TestAdvance(t *testing.T) {
 	}
 	for i, s := range steps {
 		clock.Add(s.advance)
-		if got := status(t, get(t, c, srv, "inv-timed")); got != s.want {
+		if got := status(t, get(t, c, srv, id)); got != s.want {
 			t.Errorf("poll %d: status = %q, want %q", i, got, s.want)
 		}
 	}
@@ -399,20 +413,21 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := bctrltest.NewServer(t)
-			srv.Add(bctrltest.NewInvocation("inv-f"))
-			srv.Fault("inv-f", tt.fault)
+			id := uuidOf("fault")
+			srv.Add(bctrltest.NewInvocation(id))
+			srv.Fault(id, tt.fault)
 			// No keep-alive: net/http would transparently retry a dropped
 			// request on a reused connection.
 			c := newClient(t, false)
 			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			r, err := do(t, c, ctx, http.MethodGet, srv.URL+"/v1/invocations/inv-f", "Bearer "+srv.APIKey())
+			r, err := do(t, c, ctx, http.MethodGet, srv.URL+"/v1/invocations/"+id, "Bearer "+srv.APIKey())
 			if tt.fault.Latency > 0 && time.Since(start) < tt.fault.Latency {
 				t.Errorf("answered after %v, want at least %v", time.Since(start), tt.fault.Latency)
 			}
 			tt.check(t, r, err)
-			if n := srv.RequestCount("inv-f"); n != 1 {
+			if n := srv.RequestCount(id); n != 1 {
 				t.Errorf("RequestCount = %d, want 1", n)
 			}
 		})
@@ -422,9 +437,10 @@ func TestFaults(t *testing.T) {
 func TestFaultOrderAndScope(t *testing.T) {
 	t.Parallel()
 	srv := bctrltest.NewServer(t)
-	srv.Add(bctrltest.NewInvocation("a"))
-	srv.Add(bctrltest.NewInvocation("b"))
-	srv.Fault("a", bctrltest.Fault{Status: http.StatusServiceUnavailable, Times: 2})
+	a, b := uuidOf("a"), uuidOf("b")
+	srv.Add(bctrltest.NewInvocation(a))
+	srv.Add(bctrltest.NewInvocation(b))
+	srv.Fault(a, bctrltest.Fault{Status: http.StatusServiceUnavailable, Times: 2})
 	srv.Fault("", bctrltest.Fault{Status: http.StatusTooManyRequests, Times: 1})
 	c := newClient(t, true)
 
@@ -432,11 +448,11 @@ func TestFaultOrderAndScope(t *testing.T) {
 		id   string
 		want int
 	}{
-		{"b", http.StatusTooManyRequests}, // the id-less fault matches any request
-		{"a", http.StatusServiceUnavailable},
-		{"a", http.StatusServiceUnavailable},
-		{"a", http.StatusOK},
-		{"b", http.StatusOK},
+		{b, http.StatusTooManyRequests}, // the id-less fault matches any request
+		{a, http.StatusServiceUnavailable},
+		{a, http.StatusServiceUnavailable},
+		{a, http.StatusOK},
+		{b, http.StatusOK},
 	}
 	for i, p := range polls {
 		if got := get(t, c, srv, p.id).status; got != p.want {
@@ -497,12 +513,13 @@ func TestRequests(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	srv := bctrltest.NewServer(t, bctrltest.WithClock(clock.Now), bctrltest.WithBasePath("/api"))
-	srv.Add(bctrltest.NewInvocation("inv-log"))
+	id := uuidOf("log")
+	srv.Add(bctrltest.NewInvocation(id))
 	c := newClient(t, true)
 
-	get(t, c, srv, "inv-log")
+	get(t, c, srv, id)
 	clock.Add(time.Minute)
-	get(t, c, srv, bctrltest.UUIDFor("inv-log").String())
+	get(t, c, srv, id)
 	get(t, c, srv, "other")
 
 	reqs := srv.Requests()
@@ -511,10 +528,9 @@ func TestRequests(t *testing.T) {
 	for _, r := range reqs {
 		got = append(got, row{r.Method, r.Path, r.ID, r.Header.Get("Authorization")})
 	}
-	uuid := bctrltest.UUIDFor("inv-log").String()
 	want := []row{
-		{"GET", "/api/v1/invocations/inv-log", "inv-log", "Bearer [redacted]"},
-		{"GET", "/api/v1/invocations/" + uuid, uuid, "Bearer [redacted]"},
+		{"GET", "/api/v1/invocations/" + id, id, "Bearer [redacted]"},
+		{"GET", "/api/v1/invocations/" + id, id, "Bearer [redacted]"},
 		{"GET", "/api/v1/invocations/other", "other", "Bearer [redacted]"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -523,8 +539,13 @@ func TestRequests(t *testing.T) {
 	if len(reqs) == 3 && !reqs[1].At.Equal(reqs[0].At.Add(time.Minute)) {
 		t.Errorf("At = %v then %v, want one minute apart on the injected clock", reqs[0].At, reqs[1].At)
 	}
-	if n := srv.RequestCount("inv-log"); n != 2 {
-		t.Errorf("RequestCount(inv-log) = %d, want 2 (an id and its UUID are the same invocation)", n)
+	for _, rc := range []struct {
+		id   string
+		want int
+	}{{id, 2}, {"other", 1}, {strings.ToUpper(id), 0}, {"", 0}} {
+		if n := srv.RequestCount(rc.id); n != rc.want {
+			t.Errorf("RequestCount(%q) = %d, want %d", rc.id, n, rc.want)
+		}
 	}
 
 	// The log is a copy.
@@ -537,18 +558,19 @@ func TestRequests(t *testing.T) {
 func TestBasePath(t *testing.T) {
 	t.Parallel()
 	srv := bctrltest.NewServer(t, bctrltest.WithBasePath("/api/v2/"))
-	srv.Add(bctrltest.NewInvocation("inv-b"))
+	id := uuidOf("base-path")
+	srv.Add(bctrltest.NewInvocation(id))
 	c := newClient(t, true)
 
 	if !strings.HasSuffix(srv.URL, "/api/v2") {
 		t.Fatalf("URL = %q, want it to end with /api/v2", srv.URL)
 	}
-	if got := status(t, get(t, c, srv, "inv-b")); got != "queued" {
+	if got := status(t, get(t, c, srv, id)); got != "queued" {
 		t.Errorf("status = %q, want queued", got)
 	}
 	// A client that drops the prefix gets a 404.
 	root := strings.TrimSuffix(srv.URL, "/api/v2")
-	r, err := do(t, c, t.Context(), http.MethodGet, root+"/v1/invocations/inv-b", "Bearer "+srv.APIKey())
+	r, err := do(t, c, t.Context(), http.MethodGet, root+"/v1/invocations/"+id, "Bearer "+srv.APIKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,15 +579,67 @@ func TestBasePath(t *testing.T) {
 	}
 }
 
+// TestIDsKept checks that the fake keeps the ids users give, UUIDs or not:
+// a GET finds the invocation registered under exactly the id in its path.
+// These bodies are not validated: the spec says ids are UUIDs.
+func TestIDsKept(t *testing.T) {
+	t.Parallel()
+	if got := bctrltest.NewInvocation("inv-1").ID; got != "inv-1" {
+		t.Errorf(`NewInvocation("inv-1").ID = %q, want "inv-1"`, got)
+	}
+	srv := bctrltest.NewServer(t)
+	c := newClient(t, true)
+	srv.Add(bctrltest.NewInvocation("inv-1"))
+	anon := bctrltest.NewInvocation("not used")
+	anon.ID = "" // Script and Advance give it the id they register
+	srv.Script("order 42/a", anon, bctrltest.Running(anon, 1, 2, ""))
+	srv.Advance("inv-advance", time.Hour, anon)
+
+	tests := []struct {
+		name   string
+		path   string
+		wantID string // "" for a 404
+	}{
+		{"Add", "inv-1", "inv-1"},
+		{"ids are case-sensitive", "INV-1", ""},
+		{"Script, escaped in the path", url.PathEscape("order 42/a"), "order 42/a"},
+		{"Advance", "inv-advance", "inv-advance"},
+		{"the id the state was built with is not registered", "not%20used", ""},
+	}
+	for _, tt := range tests {
+		r, err := do(t, c, t.Context(), http.MethodGet, srv.URL+"/v1/invocations/"+tt.path, "Bearer "+srv.APIKey())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if tt.wantID == "" {
+			if r.status != http.StatusNotFound || decodeError(t, r).Code != "invocation.not_found" {
+				t.Errorf("%s: GET %s: status %d body %s, want 404 invocation.not_found", tt.name, tt.path, r.status, r.body)
+			}
+			continue
+		}
+		if got := decodeInvocation(t, r).ID; got != tt.wantID {
+			t.Errorf("%s: GET %s: id = %q, want %q", tt.name, tt.path, got, tt.wantID)
+		}
+		if n := srv.RequestCount(tt.wantID); n != 1 {
+			t.Errorf("%s: RequestCount(%q) = %d, want 1", tt.name, tt.wantID, n)
+		}
+	}
+}
+
 func TestBuildersValidate(t *testing.T) {
 	t.Parallel()
-	base := bctrltest.NewInvocation("inv-build")
+	base := bctrltest.NewInvocation(uuidOf("build"))
 	diag := bctrltest.NewDiagnostic("unknown-call",
 		bctrltest.Fix("Use page.click", "bctrl fix --call page.click"),
 		bctrltest.Fix("Read the docs", ""),
 	)
 	failed := bctrltest.WithDiagnostic(
 		bctrltest.ErrStep(1, "page.clik", "UNKNOWN_CALL", "unknown call page.clik", "did you mean page.click?"), diag)
+	quota := gen.ErrorInfo{
+		Code:    "quota.exceeded",
+		Message: "runtime quota exceeded",
+		Details: map[string]json.RawMessage{"limit": json.RawMessage(`5`), "window": json.RawMessage(`"1h"`)},
+	}
 
 	tests := []struct {
 		name       string
@@ -577,9 +651,12 @@ func TestBuildersValidate(t *testing.T) {
 		{"running without message", bctrltest.Running(base, 0, 0, ""), "running"},
 		{"succeeded", bctrltest.Succeeded(base, bctrltest.OKStep(0, "page.goto", map[string]any{"url": "https://example.com"}), bctrltest.OKStep(1, "title", "Shop")), "succeeded"},
 		{"succeeded without steps", bctrltest.Succeeded(base), "succeeded"},
+		{"succeeded after running", bctrltest.Succeeded(bctrltest.Running(base, 4, 4, "x"), bctrltest.OKStep(0, "page.goto", nil)), "succeeded"},
 		{"failed", bctrltest.Failed(bctrltest.Running(base, 1, 2, ""), "step 1 failed", bctrltest.OKStep(0, "page.goto", nil), failed), "failed"},
 		{"failed plain step", bctrltest.Failed(base, "boom", bctrltest.ErrStep(0, "page.goto", "TIMEOUT", "timed out", "")), "failed"},
+		{"failed with a code", bctrltest.FailedWith(base, quota), "failed"},
 		{"cancelled", bctrltest.Cancelled(base), "cancelled"},
+		{"cancelled while running", bctrltest.Cancelled(bctrltest.Running(base, 3, 5, "")), "cancelled"},
 		{"timed out", bctrltest.TimedOut(base, bctrltest.OKStep(0, "page.goto", nil)), "timed_out"},
 	}
 	srv := bctrltest.NewServer(t)
@@ -587,8 +664,8 @@ func TestBuildersValidate(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			id := fmt.Sprintf("inv-build-%d", i)
-			tt.inv.ID = bctrltest.UUIDFor(id)
+			id := uuidOf(fmt.Sprintf("build-%d", i))
+			tt.inv.ID = id
 			srv.Add(tt.inv)
 			r := get(t, c, srv, id) // validates against the spec
 			if got := status(t, r); got != tt.wantStatus {
@@ -598,22 +675,82 @@ func TestBuildersValidate(t *testing.T) {
 	}
 }
 
+// TestEncoding checks that encoding/json encodes builder output with every
+// field the spec requires, and leaves out the optional fields a state does
+// not have (zero times, empty strings, nil objects) rather than sending
+// them as "" or null.
+func TestEncoding(t *testing.T) {
+	t.Parallel()
+	schema := spectest.Load(t).Components.Schemas["invocations_get_Response_200"]
+	if schema == nil || len(schema.Value.Required) == 0 {
+		t.Fatal("spec has no required fields for invocations_get_Response_200")
+	}
+	required := schema.Value.Required
+
+	base := bctrltest.NewInvocation(uuidOf("encoding"))
+	finished := []string{"startedAt", "lastHeartbeatAt", "finishedAt", "durationMs"}
+	tests := []struct {
+		name  string
+		inv   gen.Invocation
+		extra []string // the optional fields present
+	}{
+		{"queued", base, nil},
+		{"running", bctrltest.Running(base, 1, 2, "x"), []string{"startedAt", "lastHeartbeatAt", "progress"}},
+		{"succeeded", bctrltest.Succeeded(bctrltest.Running(base, 1, 1, ""), bctrltest.OKStep(0, "page.goto", nil)), append(finished, "result")},
+		{"failed", bctrltest.Failed(base, "boom", bctrltest.ErrStep(0, "page.goto", "TIMEOUT", "timed out", "")), append(finished, "result", "error")},
+		{"timed out", bctrltest.TimedOut(base), append(finished, "result", "error")},
+		{"cancelled", bctrltest.Cancelled(bctrltest.Running(base, 1, 2, "x")), append(finished, "cancelRequestedAt")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body, err := json.Marshal(tt.inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(body, &fields); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for k := range fields {
+				got = append(got, k)
+			}
+			want := append(slices.Clone(required), tt.extra...)
+			slices.Sort(got)
+			slices.Sort(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("fields (-want +got):\n%s\nbody: %s", diff, body)
+			}
+			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); err != nil {
+				t.Errorf("body does not match the spec: %v\nbody: %s", err, body)
+			}
+		})
+	}
+}
+
 func TestBuilderDetails(t *testing.T) {
 	t.Parallel()
 	inv := bctrltest.NewInvocation("inv-1")
-	if inv.ID != bctrltest.UUIDFor("inv-1") || inv.ID.Version() != 5 {
-		t.Errorf("ID = %v, want the version 5 UUIDFor(inv-1)", inv.ID)
-	}
 	if diff := cmp.Diff(inv, bctrltest.NewInvocation("inv-1")); diff != "" {
 		t.Errorf("NewInvocation is not deterministic:\n%s", diff)
 	}
-	ids := map[string]bool{inv.ID.String(): true, inv.RunID.String(): true, inv.RuntimeID.String(): true, inv.SpaceID.String(): true}
+	ids := map[string]bool{inv.ID: true, inv.RunID: true, inv.RuntimeID: true, inv.SpaceID: true}
 	if len(ids) != 4 {
 		t.Errorf("id, runId, runtimeId and spaceId are not distinct: %v", ids)
 	}
-	const real = "0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b10"
-	if got := bctrltest.NewInvocation(real).ID.String(); got != real {
-		t.Errorf("NewInvocation(uuid).ID = %s, want %s", got, real)
+	other := bctrltest.NewInvocation("inv-2")
+	for name, v := range map[string][2]string{
+		"runId":     {inv.RunID, other.RunID},
+		"runtimeId": {inv.RuntimeID, other.RuntimeID},
+		"spaceId":   {inv.SpaceID, other.SpaceID},
+	} {
+		if u, err := uuid.Parse(v[0]); err != nil || u.Version() != 5 || u.String() != v[0] {
+			t.Errorf("%s = %q, want a canonical version 5 UUID", name, v[0])
+		}
+		if v[0] == v[1] {
+			t.Errorf("%s = %q for two ids, want it derived from the id", name, v[0])
+		}
 	}
 
 	// Builders do not modify their argument.
@@ -623,28 +760,266 @@ func TestBuilderDetails(t *testing.T) {
 		t.Errorf("builders modified their argument:\n%s", diff)
 	}
 
-	done := bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", "ok"))
-	s, err := done.Result.Steps[0].AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0()
-	if err != nil {
-		t.Fatal(err)
+	done := bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", "ok"), bctrltest.OKStep(1, "title", nil))
+	wantResolved := []gen.ResolvedTarget{
+		{Call: "page.goto", Target: "page", Method: "goto", RuntimeID: inv.RuntimeID},
+		{Call: "title", Target: "runtime", Method: "title", RuntimeID: inv.RuntimeID},
 	}
-	want := gen.ResolvedTarget{Call: "page.goto", Target: "page", Method: "goto", RuntimeID: inv.RuntimeID.String()}
-	if diff := cmp.Diff(want, s.Resolved); diff != "" {
-		t.Errorf("resolved (-want +got):\n%s", diff)
+	for i, want := range wantResolved {
+		s, err := done.Result.Steps[i].AsStepSuccess()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, s.Resolved); diff != "" {
+			t.Errorf("step %d: resolved (-want +got):\n%s", i, diff)
+		}
 	}
 
 	step := bctrltest.WithDiagnostic(bctrltest.ErrStep(2, "page.clik", "UNKNOWN_CALL", "unknown", "hint"),
 		bctrltest.NewDiagnostic("unknown-call", bctrltest.Fix("Use page.click", "")))
-	f, err := step.AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1()
+	f, err := step.AsStepFailure()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := f.Error.Diagnostic
-	if d == nil || d.ID != "unknown-call" || d.Call == nil || *d.Call != "page.clik" || d.Fixes == nil || (*d.Fixes)[0].Title != "Use page.click" {
-		t.Errorf("diagnostic not attached as expected: %+v", f.Error)
+	want := gen.StepFailure{
+		Call:  "page.clik",
+		Index: 2,
+		Error: gen.StepError{
+			Code:    gen.StepErrorCodeUNKNOWNCALL,
+			Message: "unknown",
+			Hint:    "hint",
+			Diagnostic: &gen.Diagnostic{
+				ID:    "unknown-call",
+				Call:  "page.clik",
+				Fixes: []gen.Fix{{Title: "Use page.click"}},
+			},
+		},
 	}
-	if f.Error.Hint == nil || *f.Error.Hint != "hint" || f.Index != 2 {
-		t.Errorf("step error = %+v, index %d", f.Error, f.Index)
+	if diff := cmp.Diff(want, f); diff != "" {
+		t.Errorf("failed step (-want +got):\n%s", diff)
+	}
+	d := bctrltest.NewDiagnostic("unknown-call")
+	d.Call = "page.dblclik"
+	f, err = bctrltest.WithDiagnostic(step, d).AsStepFailure()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Error.Diagnostic == nil || f.Error.Diagnostic.Call != "page.dblclik" {
+		t.Errorf("WithDiagnostic replaced the diagnostic's own call: %+v", f.Error.Diagnostic)
+	}
+}
+
+func TestOKStepResult(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		result any
+		want   string
+	}{
+		{"nil", nil, `null`},
+		{"string", "Shop", `"Shop"`},
+		{"object", map[string]any{"n": 1}, `{"n":1}`},
+		{"raw JSON", json.RawMessage(`[1, 2]`), `[1,2]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := bctrltest.OKStep(0, "page.eval", tt.result).AsStepSuccess()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(s.Result) != tt.want || !s.OK {
+				t.Errorf("result = %s, ok = %v; want %s, true", s.Result, s.OK, tt.want)
+			}
+		})
+	}
+
+	for _, bad := range []any{make(chan int), json.RawMessage(`{`)} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.Contains(msg, `bctrltest: OKStep(3, "page.eval"): encode result`) {
+					t.Errorf("OKStep(%T): panic %q, want one that names the step and the encoding error", bad, msg)
+				}
+			}()
+			bctrltest.OKStep(3, "page.eval", bad)
+		}()
+	}
+}
+
+func TestFailedWith(t *testing.T) {
+	t.Parallel()
+	id := uuidOf("failed-with")
+	base := bctrltest.NewInvocation(id)
+	details := map[string]json.RawMessage{"limit": json.RawMessage(`5`)}
+	inv := bctrltest.FailedWith(base,
+		gen.ErrorInfo{Code: "quota.exceeded", Message: "runtime quota exceeded", Details: details},
+		bctrltest.ErrStep(0, "page.goto", "CAPABILITY_NOT_AVAILABLE", "no runtime", ""))
+	details["limit"] = json.RawMessage(`6`) // the invocation keeps its own copy
+
+	srv := bctrltest.NewServer(t)
+	srv.Add(inv)
+	got := decodeInvocation(t, get(t, newClient(t, true), srv, id))
+	want := &gen.ErrorInfo{
+		Code:    "quota.exceeded",
+		Message: "runtime quota exceeded",
+		Details: map[string]json.RawMessage{"limit": json.RawMessage(`5`)},
+	}
+	if diff := cmp.Diff(want, got.Error); diff != "" {
+		t.Errorf("served error (-want +got):\n%s", diff)
+	}
+	if got.Status != gen.StatusFailed || got.Result == nil || got.Result.OK || len(got.Result.Steps) != 1 {
+		t.Errorf("status %q, result %+v; want failed with one step, not ok", got.Status, got.Result)
+	}
+
+	// Failed is the message-only shortcut: no code.
+	if diff := cmp.Diff(&gen.ErrorInfo{Message: "boom"}, bctrltest.Failed(base, "boom").Error); diff != "" {
+		t.Errorf("Failed error (-want +got):\n%s", diff)
+	}
+}
+
+// TestTimestampsOrdered checks every builder's stamps, alone and chained:
+// createdAt <= startedAt <= lastHeartbeatAt <= finishedAt.
+func TestTimestampsOrdered(t *testing.T) {
+	t.Parallel()
+	base := bctrltest.NewInvocation(uuidOf("times"))
+	late := base
+	late.CreatedAt = time.Date(2026, 5, 1, 8, 30, 0, 123e6, time.UTC)
+	early := base
+	early.StartedAt = base.CreatedAt.Add(-time.Hour) // before createdAt: replaced
+
+	tests := []struct {
+		name  string
+		inv   gen.Invocation
+		after gen.Invocation // an earlier state: inv's stamps are not before its heartbeat
+	}{
+		{name: "queued", inv: base},
+		{name: "running", inv: bctrltest.Running(base, 3, 5, "x")},
+		{name: "running step 0", inv: bctrltest.Running(base, 0, 0, "")},
+		{name: "running negative step", inv: bctrltest.Running(base, -1, 2, "")},
+		{name: "succeeded", inv: bctrltest.Succeeded(base, bctrltest.OKStep(0, "a.b", nil), bctrltest.OKStep(1, "a.c", nil))},
+		{
+			name:  "succeeded after a long run",
+			inv:   bctrltest.Succeeded(bctrltest.Running(base, 9, 9, ""), bctrltest.OKStep(0, "a.b", nil)),
+			after: bctrltest.Running(base, 9, 9, ""),
+		},
+		{
+			name:  "failed after running",
+			inv:   bctrltest.Failed(bctrltest.Running(base, 4, 4, ""), "boom", bctrltest.ErrStep(0, "a.b", "TIMEOUT", "t", "")),
+			after: bctrltest.Running(base, 4, 4, ""),
+		},
+		{name: "timed out", inv: bctrltest.TimedOut(bctrltest.Running(base, 3, 3, ""))},
+		{
+			name:  "cancelled while running",
+			inv:   bctrltest.Cancelled(bctrltest.Running(base, 7, 10, "")),
+			after: bctrltest.Running(base, 7, 10, ""),
+		},
+		{name: "running after cancelled", inv: bctrltest.Running(bctrltest.Cancelled(base), 1, 1, "")},
+		{name: "later createdAt", inv: bctrltest.Succeeded(bctrltest.Running(late, 2, 2, ""))},
+		{name: "startedAt before createdAt", inv: bctrltest.Running(early, 1, 1, "")},
+		{name: "from a zero invocation", inv: bctrltest.Succeeded(gen.Invocation{})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inv := tt.inv
+			if inv.CreatedAt.IsZero() {
+				t.Fatal("no createdAt")
+			}
+			stamps := []struct {
+				name string
+				at   time.Time
+			}{
+				{"createdAt", inv.CreatedAt},
+				{"startedAt", inv.StartedAt},
+				{"lastHeartbeatAt", inv.LastHeartbeatAt},
+				{"finishedAt", inv.FinishedAt},
+			}
+			prev := stamps[0]
+			for _, s := range stamps[1:] {
+				if s.at.IsZero() {
+					continue
+				}
+				if s.at.Before(prev.at) {
+					t.Errorf("%s %v is before %s %v", s.name, s.at, prev.name, prev.at)
+				}
+				prev = s
+			}
+			if inv.Status != gen.StatusQueued && inv.StartedAt.IsZero() {
+				t.Errorf("status %s without startedAt", inv.Status)
+			}
+			if at := inv.CancelRequestedAt; !at.IsZero() && (at.Before(inv.StartedAt) || at.After(inv.FinishedAt)) {
+				t.Errorf("cancelRequestedAt %v is not between startedAt %v and finishedAt %v", at, inv.StartedAt, inv.FinishedAt)
+			}
+			if !inv.FinishedAt.IsZero() {
+				if want := int(inv.FinishedAt.Sub(inv.StartedAt).Milliseconds()); inv.DurationMs != want {
+					t.Errorf("durationMs = %d, want %d", inv.DurationMs, want)
+				}
+			} else if inv.DurationMs != 0 || !inv.CancelRequestedAt.IsZero() {
+				t.Errorf("unfinished, with durationMs %d and cancelRequestedAt %v", inv.DurationMs, inv.CancelRequestedAt)
+			}
+			if hb := tt.after.LastHeartbeatAt; !hb.IsZero() && inv.FinishedAt.Before(hb) {
+				t.Errorf("finishedAt %v is before the heartbeat %v of the state it follows", inv.FinishedAt, hb)
+			}
+		})
+	}
+}
+
+// TestHeartbeatNeverInFuture checks that the server caps a heartbeat that
+// lies after its clock's now, without changing the registered state.
+func TestHeartbeatNeverInFuture(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	base := bctrltest.NewInvocation(uuidOf("heartbeat"))
+	base.CreatedAt = created                     // created at the server's now, as a demo does
+	running := bctrltest.Running(base, 3, 3, "") // started at +1s, heartbeat at +4s
+	done := bctrltest.Succeeded(running)         // finished, with its heartbeat, at +4s
+
+	const omitted = -1
+	tests := []struct {
+		name string
+		inv  gen.Invocation
+		at   time.Duration // the server's now, after created
+		want time.Duration // the heartbeat served, after created, or omitted
+	}{
+		{"queued has none", base, 0, omitted},
+		{"before startedAt", running, 500 * time.Millisecond, omitted},
+		{"at startedAt", running, time.Second, time.Second},
+		{"between startedAt and the heartbeat", running, 2500 * time.Millisecond, 2500 * time.Millisecond},
+		{"at the heartbeat", running, 4 * time.Second, 4 * time.Second},
+		{"after the heartbeat", running, time.Hour, 4 * time.Second},
+		{"finished in the future", done, 2 * time.Second, 2 * time.Second},
+		{"finished in the past", done, time.Minute, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := &fakeClock{now: created.Add(tt.at)}
+			srv := bctrltest.NewServer(t, bctrltest.WithClock(clock.Now))
+			srv.Add(tt.inv)
+			r := get(t, newClient(t, true), srv, tt.inv.ID) // validates against the spec
+			got := decodeInvocation(t, r)
+			if tt.want == omitted {
+				if bytes.Contains(r.body, []byte(`"lastHeartbeatAt"`)) {
+					t.Errorf("served a heartbeat; body: %s", r.body)
+				}
+			} else if want := created.Add(tt.want); !got.LastHeartbeatAt.Equal(want) {
+				t.Errorf("lastHeartbeatAt = %v, want %v", got.LastHeartbeatAt, want)
+			}
+			if got.LastHeartbeatAt.After(clock.Now()) {
+				t.Errorf("lastHeartbeatAt %v is after the server's now %v", got.LastHeartbeatAt, clock.Now())
+			}
+			if !got.StartedAt.Equal(tt.inv.StartedAt) || !got.FinishedAt.Equal(tt.inv.FinishedAt) {
+				t.Errorf("startedAt %v, finishedAt %v; want them served as built", got.StartedAt, got.FinishedAt)
+			}
+
+			// The cap applies at serve time: the registered state keeps its
+			// heartbeat, served in full once the clock passes it.
+			clock.Add(24 * time.Hour)
+			if got := decodeInvocation(t, get(t, newClient(t, true), srv, tt.inv.ID)); !got.LastHeartbeatAt.Equal(tt.inv.LastHeartbeatAt) {
+				t.Errorf("later: lastHeartbeatAt = %v, want %v as built", got.LastHeartbeatAt, tt.inv.LastHeartbeatAt)
+			}
+		})
 	}
 }
 
@@ -657,17 +1032,22 @@ func TestMisusePanics(t *testing.T) {
 		f    func()
 	}{
 		{"Add twice", func() { srv.Add(bctrltest.NewInvocation("dup")) }},
-		{"Add without id", func() { srv.Add(gen.Invocation{}) }},
+		{"Add without id", func() { srv.Add(gen.Invocation{CreatedAt: time.Now()}) }},
+		{"Add without createdAt", func() { srv.Add(gen.Invocation{ID: "bare"}) }},
+		{"Set without id", func() { srv.Set(gen.Invocation{CreatedAt: time.Now()}) }},
+		{"Set without createdAt", func() { srv.Set(gen.Invocation{ID: "bare"}) }},
 		{"Script without states", func() { srv.Script("x") }},
+		{"Script with a state without createdAt", func() { srv.Script("x", bctrltest.NewInvocation("x"), gen.Invocation{}) }},
 		{"Advance with zero interval", func() { srv.Advance("x", 0, bctrltest.NewInvocation("x")) }},
 		{"WithDiagnostic on an ok step", func() {
 			bctrltest.WithDiagnostic(bctrltest.OKStep(0, "a.b", nil), bctrltest.NewDiagnostic("d"))
 		}},
+		{"OKStep with a result that cannot be encoded", func() { bctrltest.OKStep(0, "a.b", func() {}) }},
 		{"negative Times", func() { srv.Fault("", bctrltest.Fault{Times: -1}) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
+			// Not parallel: the check below runs after every subtest.
 			defer func() {
 				if recover() == nil {
 					t.Error("did not panic")
@@ -675,6 +1055,11 @@ func TestMisusePanics(t *testing.T) {
 			}()
 			tt.f()
 		})
+	}
+	// A panicking Script or Set registers nothing.
+	r, err := do(t, newClient(t, true), t.Context(), http.MethodGet, srv.URL+"/v1/invocations/x", "Bearer "+srv.APIKey())
+	if err != nil || r.status != http.StatusNotFound {
+		t.Errorf("GET x after panicking registrations: status %d, err %v; want 404", r.status, err)
 	}
 }
 
@@ -722,16 +1107,17 @@ func TestHandlerAndLogf(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(format, args...))
 	}
 	srv := bctrltest.NewServer(t, bctrltest.WithLogf(logf))
-	srv.Add(bctrltest.NewInvocation("inv-h"))
+	id := uuidOf("logf")
+	srv.Add(bctrltest.NewInvocation(id))
 	if srv.Handler() == nil {
 		t.Fatal("Handler is nil")
 	}
 	c := newClient(t, true)
-	get(t, c, srv, "inv-h")
+	get(t, c, srv, id)
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(lines) != 1 || !strings.Contains(lines[0], "GET /v1/invocations/inv-h -> 200 (req_") {
+	if len(lines) != 1 || !strings.Contains(lines[0], "GET /v1/invocations/"+id+" -> 200 (req_") {
 		t.Errorf("log lines = %q", lines)
 	}
 }

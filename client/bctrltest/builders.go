@@ -3,6 +3,8 @@ package bctrltest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,15 +13,17 @@ import (
 	"github.com/bctrlhq/sdk-go/gen"
 )
 
-// The builders return values that validate against the spec. They never
-// modify their arguments: each returns an updated copy, so one base
-// invocation can seed every state of a Script.
+// The builders return values that validate against the spec (given a UUID
+// id). They never modify their arguments: each returns an updated copy, so
+// one base invocation can seed every state of a Script.
+//
+// Their timestamps are deterministic and ordered: createdAt <= startedAt <=
+// lastHeartbeatAt <= finishedAt, with cancelRequestedAt between startedAt
+// and finishedAt. Every stamp derives from createdAt, one second per step.
 
 var (
-	zeroUUID uuid.UUID
-
-	// namespace is the name-based UUID namespace for ids that are not
-	// UUIDs.
+	// namespace is the name-based UUID namespace of the run, runtime and
+	// space ids derived from an invocation id.
 	namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/bctrlhq/sdk-go/client/bctrltest"))
 
 	// epoch is the createdAt of every invocation NewInvocation builds, so
@@ -27,77 +31,69 @@ var (
 	epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// timeLayout is the API's timestamp format: RFC 3339 in UTC with
-// milliseconds, as in "2026-01-01T00:00:00.000Z".
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
-
-// UUIDFor returns the UUID the fake uses for invocation id: id itself if it
-// parses as a UUID, otherwise a deterministic name-based (version 5) UUID
-// derived from it. NewInvocation(id).ID == UUIDFor(id).
-func UUIDFor(id string) uuid.UUID {
-	if u, err := uuid.Parse(id); err == nil {
-		return u
-	}
-	return uuid.NewSHA1(namespace, []byte(id))
-}
-
-// key is the map key for invocation id.
-func key(id string) string { return UUIDFor(id).String() }
-
 // derived returns a deterministic UUID for one of id's related resources.
-func derived(kind, id string) uuid.UUID {
-	return uuid.NewSHA1(namespace, []byte(kind+"\x00"+id))
+func derived(kind, id string) string {
+	return uuid.NewSHA1(namespace, []byte(kind+"\x00"+id)).String()
 }
 
-func ptr[T any](v T) *T { return &v }
-
-func stamp(t time.Time) *string { return ptr(t.UTC().Format(timeLayout)) }
-
-// created returns inv's createdAt, or epoch if it does not parse.
-func created(inv gen.Invocation) time.Time {
-	if t, err := time.Parse(time.RFC3339Nano, inv.CreatedAt); err == nil {
-		return t
-	}
-	return epoch
-}
-
-// NewInvocation returns a queued invocation with id UUIDFor(id) and every
-// required field set: deterministic run, runtime and space UUIDs derived
-// from id, runtime kind "browser", execution mode "durable", entry call
-// "page.goto", one step, and createdAt 2026-01-01T00:00:00.000Z.
+// NewInvocation returns a queued invocation with the given id and every
+// required field set: run, runtime and space UUIDs derived
+// deterministically from id, runtime kind "browser", execution mode
+// "durable", entry call "page.goto", one step, and createdAt
+// 2026-01-01T00:00:00Z.
+//
+// The id is kept as given. The API's invocation ids are UUIDs, and a body
+// with any other id does not validate against the spec; the fake serves it
+// all the same.
 func NewInvocation(id string) gen.Invocation {
 	return gen.Invocation{
-		ID:            UUIDFor(id),
+		ID:            id,
 		RunID:         derived("run", id),
 		RuntimeID:     derived("runtime", id),
 		SpaceID:       derived("space", id),
-		RuntimeKind:   "browser",
-		ExecutionMode: "durable",
-		Status:        "queued",
+		RuntimeKind:   gen.RuntimeKindBrowser,
+		ExecutionMode: gen.ExecutionModeDurable,
+		Status:        gen.StatusQueued,
 		EntryCall:     "page.goto",
 		SequenceNo:    1,
 		StepCount:     1,
-		CreatedAt:     epoch.Format(timeLayout),
+		CreatedAt:     epoch,
 	}
 }
 
+// started returns inv with a createdAt (epoch if it has none) and the
+// startedAt a running or finished state of it has: its own if that is not
+// before createdAt, otherwise one second after createdAt.
+func started(inv gen.Invocation) (gen.Invocation, time.Time) {
+	if inv.CreatedAt.IsZero() {
+		inv.CreatedAt = epoch
+	}
+	if !inv.StartedAt.IsZero() && !inv.StartedAt.Before(inv.CreatedAt) {
+		return inv, inv.StartedAt
+	}
+	return inv, inv.CreatedAt.Add(time.Second)
+}
+
 // Running returns inv running step of total, with progress message msg.
-// startedAt is one second after createdAt and the last heartbeat one second
-// per step after that.
+// startedAt is one second after createdAt (or inv's own, if it has one),
+// and the last heartbeat one second per step after startedAt. A positive
+// total becomes the step count.
 func Running(inv gen.Invocation, step, total int, msg string) gen.Invocation {
-	start := created(inv).Add(time.Second)
-	inv.Status = "running"
-	inv.StartedAt = stamp(start)
-	inv.LastHeartbeatAt = stamp(start.Add(time.Duration(step) * time.Second))
-	inv.FinishedAt, inv.DurationMs, inv.Error, inv.Result = nil, nil, nil, nil
+	inv, start := started(inv)
+	inv.Status = gen.StatusRunning
+	inv.StartedAt = start
+	inv.LastHeartbeatAt = start.Add(time.Duration(max(step, 0)) * time.Second)
+	inv.FinishedAt, inv.CancelRequestedAt = time.Time{}, time.Time{}
+	inv.DurationMs, inv.Error, inv.Result = 0, nil, nil
 	if total > 0 {
 		inv.StepCount = total
 	}
-	p := gen.Progress{Step: ptr(step), TotalSteps: ptr(total), LastEventType: ptr("step.started")}
-	if msg != "" {
-		p.Message = ptr(msg)
+	inv.Progress = &gen.Progress{
+		Step:          step,
+		TotalSteps:    total,
+		Message:       msg,
+		LastEventType: "step.started",
 	}
-	inv.Progress = &p
 	return inv
 }
 
@@ -105,17 +101,26 @@ func Running(inv gen.Invocation, step, total int, msg string) gen.Invocation {
 // result.
 func Succeeded(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
 	inv = finish(inv, steps)
-	inv.Status = "succeeded"
-	inv.Result.Ok = true
+	inv.Status = gen.StatusSucceeded
+	inv.Result.OK = true
 	return inv
 }
 
 // Failed returns inv failed with error message msg and the given steps in
-// its result, typically ending with an ErrStep.
+// its result, typically ending with an ErrStep. It is FailedWith with an
+// error that has no code.
 func Failed(inv gen.Invocation, msg string, steps ...gen.Step) gen.Invocation {
+	return FailedWith(inv, gen.ErrorInfo{Message: msg}, steps...)
+}
+
+// FailedWith returns inv failed with error e, which sets the invocation's
+// error code and details as well as its message, and the given steps in its
+// result.
+func FailedWith(inv gen.Invocation, e gen.ErrorInfo, steps ...gen.Step) gen.Invocation {
 	inv = finish(inv, steps)
-	inv.Status = "failed"
-	inv.Error = &gen.InvocationError{Message: msg}
+	inv.Status = gen.StatusFailed
+	e.Details = maps.Clone(e.Details)
+	inv.Error = &e
 	return inv
 }
 
@@ -123,8 +128,8 @@ func Failed(inv gen.Invocation, msg string, steps ...gen.Step) gen.Invocation {
 // result.
 func TimedOut(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
 	inv = finish(inv, steps)
-	inv.Status = "timed_out"
-	inv.Error = &gen.InvocationError{Message: "invocation timed out"}
+	inv.Status = gen.StatusTimedOut
+	inv.Error = &gen.ErrorInfo{Message: "invocation timed out"}
 	return inv
 }
 
@@ -132,48 +137,50 @@ func TimedOut(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
 // no result.
 func Cancelled(inv gen.Invocation) gen.Invocation {
 	inv = finish(inv, nil)
-	inv.Status = "cancelled"
+	inv.Status = gen.StatusCancelled
 	inv.CancelRequestedAt = inv.FinishedAt
 	inv.Result = nil
 	return inv
 }
 
-// finish sets the fields every terminal state shares. Callers set the status
-// and adjust the result, which is not ok.
+// finish sets the fields every terminal state shares. It finishes one
+// second per step (at least one) after startedAt, and never before inv's
+// last heartbeat. Callers set the status and adjust the result, which is
+// not ok.
 func finish(inv gen.Invocation, steps []gen.Step) gen.Invocation {
-	start := created(inv).Add(time.Second)
-	if inv.StartedAt != nil {
-		if t, err := time.Parse(time.RFC3339Nano, *inv.StartedAt); err == nil {
-			start = t
-		}
-	}
+	inv, start := started(inv)
 	end := start.Add(time.Duration(max(len(steps), 1)) * time.Second)
-	inv.StartedAt = stamp(start)
-	inv.FinishedAt = stamp(end)
-	inv.LastHeartbeatAt = inv.FinishedAt
-	inv.DurationMs = ptr(int(end.Sub(start).Milliseconds()))
+	if inv.LastHeartbeatAt.After(end) {
+		end = inv.LastHeartbeatAt
+	}
+	inv.StartedAt = start
+	inv.FinishedAt = end
+	inv.LastHeartbeatAt = end
+	inv.CancelRequestedAt = time.Time{}
+	inv.DurationMs = int(end.Sub(start).Milliseconds())
 	inv.Progress, inv.Error = nil, nil
 	if len(steps) > 0 {
 		inv.StepCount = len(steps)
 	}
-	fixed := make([]gen.Step, len(steps))
+	fixed := make([]gen.Step, len(steps)) // never nil: "steps" is a required array
 	for i, st := range steps {
-		fixed[i] = withRuntime(st, inv.RuntimeID.String())
+		fixed[i] = withRuntime(st, inv.RuntimeID)
 	}
-	inv.Result = &gen.InvocationResult{Mode: "fail-fast", RuntimeID: inv.RuntimeID, Steps: fixed}
+	inv.Result = &gen.Result{Mode: gen.ResultModeFailFast, RuntimeID: inv.RuntimeID, Steps: fixed}
 	return inv
 }
 
 // withRuntime fills in the runtimeId of a successful step built by OKStep.
 func withRuntime(st gen.Step, runtimeID string) gen.Step {
-	ok, err := st.AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0()
-	if err != nil || !isOK(st) || ok.Resolved.RuntimeID != "" {
+	if !isOK(st) {
 		return st
 	}
-	ok.Resolved.RuntimeID = runtimeID
-	return mustStep(ok.Call, func(s *gen.Step) error {
-		return s.FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0(ok)
-	})
+	s, err := st.AsStepSuccess()
+	if err != nil || s.Resolved.RuntimeID != "" {
+		return st
+	}
+	s.Resolved.RuntimeID = runtimeID
+	return mustStep(s.Call, func(st *gen.Step) error { return st.FromStepSuccess(s) })
 }
 
 // isOK reports whether st's ok discriminator is true.
@@ -182,8 +189,10 @@ func isOK(st gen.Step) bool {
 	if err != nil {
 		return false
 	}
-	var d struct{ Ok bool }
-	return json.Unmarshal(raw, &d) == nil && d.Ok
+	var d struct {
+		OK bool `json:"ok"`
+	}
+	return json.Unmarshal(raw, &d) == nil && d.OK
 }
 
 func mustStep(call string, from func(*gen.Step) error) gen.Step {
@@ -195,82 +204,70 @@ func mustStep(call string, from func(*gen.Step) error) gen.Step {
 }
 
 // OKStep returns a successful step at index that called call and returned
-// result, which must be JSON-encodable (nil encodes as null). Its resolved
-// target is derived from call: "page.goto" resolves to target "page" and
-// method "goto". Succeeded, Failed and TimedOut fill in its runtimeId.
+// result. The result is encoded with encoding/json (nil encodes as null);
+// OKStep panics if it cannot be encoded. The step's resolved target is
+// derived from call: "page.goto" resolves to target "page" and method
+// "goto". Succeeded, Failed and TimedOut fill in its runtimeId.
 func OKStep(index int, call string, result any) gen.Step {
+	raw, err := json.Marshal(result) // nil encodes as null
+	if err != nil {
+		panic(fmt.Sprintf("bctrltest: OKStep(%d, %q): encode result: %v", index, call, err))
+	}
 	target, method, ok := strings.Cut(call, ".")
 	if !ok {
 		target, method = "runtime", call
 	}
-	return mustStep(call, func(s *gen.Step) error {
-		return s.FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0(gen.StepSuccess{
-			Call:   call,
-			Index:  index,
-			Ok:     true,
-			Result: result,
-			Resolved: gen.ResolvedTarget{
-				Call:   call,
-				Target: target,
-				Method: method,
-			},
+	return mustStep(call, func(st *gen.Step) error {
+		return st.FromStepSuccess(gen.StepSuccess{
+			Call:     call,
+			Index:    index,
+			OK:       true,
+			Result:   raw,
+			Resolved: gen.ResolvedTarget{Call: call, Target: target, Method: method},
 		})
 	})
 }
 
-// ErrStep returns a failed step at index that called call, with error code,
-// message and, if not empty, hint. Add a diagnostic with WithDiagnostic.
+// ErrStep returns a failed step at index that called call, with error code
+// (one of the gen.StepErrorCode values, such as "UNKNOWN_CALL"), message
+// and, if not empty, hint. Add a diagnostic with WithDiagnostic.
 func ErrStep(index int, call string, code string, message, hint string) gen.Step {
-	se := gen.StepError{Code: gen.V1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItemsOneOf1ErrorCode(code), Message: message}
-	if hint != "" {
-		se.Hint = ptr(hint)
-	}
-	return mustStep(call, func(s *gen.Step) error {
-		return s.FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1(gen.StepFailure{
+	return mustStep(call, func(st *gen.Step) error {
+		return st.FromStepFailure(gen.StepFailure{
 			Call:  call,
 			Index: index,
-			Ok:    false,
-			Error: se,
+			OK:    false,
+			Error: gen.StepError{Code: gen.StepErrorCode(code), Message: message, Hint: hint},
 		})
 	})
 }
 
 // WithDiagnostic returns a copy of the failed step st with diagnostic d
-// attached to its error. If d.Call is nil it is set to the step's call.
+// attached to its error. If d.Call is empty it is set to the step's call.
 // WithDiagnostic panics if st is not a failed step.
 func WithDiagnostic(st gen.Step, d gen.Diagnostic) gen.Step {
 	if isOK(st) {
 		panic("bctrltest: WithDiagnostic: step is not a failed step")
 	}
-	f, err := st.AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1()
+	f, err := st.AsStepFailure()
 	if err != nil {
 		panic(fmt.Sprintf("bctrltest: WithDiagnostic: %v", err))
 	}
-	if d.Call == nil {
-		d.Call = ptr(f.Call)
+	if d.Call == "" {
+		d.Call = f.Call
 	}
 	f.Error.Diagnostic = &d
-	return mustStep(f.Call, func(s *gen.Step) error {
-		return s.FromV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1(f)
-	})
+	return mustStep(f.Call, func(st *gen.Step) error { return st.FromStepFailure(f) })
 }
 
 // NewDiagnostic returns a diagnostic with the given id, for example
 // "unknown-call", and fixes.
-func NewDiagnostic(id string, fixes ...gen.DiagnosticFix) gen.Diagnostic {
-	d := gen.Diagnostic{ID: id}
-	if len(fixes) > 0 {
-		d.Fixes = ptr(append([]gen.DiagnosticFix(nil), fixes...))
-	}
-	return d
+func NewDiagnostic(id string, fixes ...gen.Fix) gen.Diagnostic {
+	return gen.Diagnostic{ID: id, Fixes: slices.Clone(fixes)}
 }
 
 // Fix returns a diagnostic fix with a title and, if not empty, a command
 // that applies it.
-func Fix(title, command string) gen.DiagnosticFix {
-	f := gen.DiagnosticFix{Title: title}
-	if command != "" {
-		f.Command = ptr(command)
-	}
-	return f
+func Fix(title, command string) gen.Fix {
+	return gen.Fix{Title: title, Command: command}
 }

@@ -26,8 +26,15 @@
 // Retry-After, latency, malformed bodies, dropped connections, requests that
 // never get an answer), and Server.Requests records what a client sent.
 //
-// Invocation IDs in URLs may be any string. The API's invocation id field
-// is a UUID, so the fake maps an id that is not a UUID to a deterministic
-// name-based UUID (see UUIDFor); NewInvocation("inv-1") and a GET of
-// /v1/invocations/inv-1 agree on it.
+// Invocation ids are kept as given: NewInvocation("inv-1") has id "inv-1",
+// and a GET of /v1/invocations/inv-1 finds the invocation registered under
+// exactly that id. The API's ids are UUIDs, and the spec says so, so a test
+// that validates served bodies against the spec should use UUID ids; any
+// other id is served as given, which the real API never does.
+//
+// The builders' timestamps derive from createdAt, one second per step, in
+// order: createdAt <= startedAt <= lastHeartbeatAt <= finishedAt. The server
+// never serves a heartbeat later than its clock's now (see WithClock): a
+// later one is served as now, or left out if the invocation has not started
+// by then.
 package bctrltest

@@ -51,7 +51,7 @@ type Fault struct {
 // faultEntry is a registered Fault and how many more requests it applies
 // to (-1: unlimited).
 type faultEntry struct {
-	key  string // key(id), or "" for any request
+	id   string // the invocation id, or "" for any request
 	f    Fault
 	left int
 }
@@ -69,9 +69,7 @@ func (s *Server) Fault(id string, f Fault) {
 	if f.Times == 0 {
 		e.left = -1
 	}
-	if id != "" {
-		e.key = key(id)
-	}
+	e.id = id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, e)
@@ -80,12 +78,8 @@ func (s *Server) Fault(id string, f Fault) {
 // takeFault returns and consumes the first fault that applies to a request
 // for id ("" if the request addresses no invocation). s.mu must be held.
 func (s *Server) takeFault(id string) (Fault, bool) {
-	k := ""
-	if id != "" {
-		k = key(id)
-	}
 	for i, e := range s.faults {
-		if e.key != "" && e.key != k {
+		if e.id != "" && e.id != id {
 			continue
 		}
 		if e.left > 0 {
@@ -131,7 +125,7 @@ func (s *Server) applyFault(w *recorder, r *http.Request, f Fault) bool {
 		setRetryAfter(w, f)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"id":"%s","status":"runn`, zeroUUID)
+		fmt.Fprint(w, `{"id":"00000000-0000-0000-0000-000000000000","status":"runn`)
 	case f.Status != 0:
 		setRetryAfter(w, f)
 		if f.Body == "" {

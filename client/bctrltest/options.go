@@ -47,9 +47,9 @@ func WithAPIKey(key string) Option {
 	}
 }
 
-// WithClock sets the clock the server reads to time Advance scripts and to
-// stamp Request.At. The default is time.Now. Fault latency always uses real
-// time.
+// WithClock sets the clock the server reads to time Advance scripts, to
+// stamp Request.At and to keep served heartbeats out of the future. The
+// default is time.Now. Fault latency always uses real time.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -37,7 +37,7 @@ type Server struct {
 	closeOnce sync.Once
 
 	mu          sync.Mutex
-	invocations map[string]*entry // by key(id)
+	invocations map[string]*entry // by invocation id, exactly as given
 	faults      []*faultEntry     // FIFO
 	requests    []Request
 	nextID      uint64 // request id counter
@@ -141,53 +141,48 @@ func (s *Server) Close() {
 }
 
 // Add registers an invocation that the server serves unchanged until Set,
-// Script or Advance replaces it. Its id is inv.ID; build inv with
-// NewInvocation so that a GET by the string id finds it. Add panics if inv
-// has no id or an invocation with that id is already registered.
+// Script or Advance replaces it. A GET of /v1/invocations/{inv.ID} finds
+// it. Add panics if inv has no id or no createdAt (build it with
+// NewInvocation), or if an invocation with that id is already registered.
 func (s *Server) Add(inv gen.Invocation) {
-	if inv.ID == zeroUUID {
-		panic("bctrltest: Add: invocation has no id; build it with NewInvocation")
-	}
-	k := inv.ID.String()
+	check("Add", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.invocations[k]; ok {
-		panic(fmt.Sprintf("bctrltest: Add: invocation %s already exists; use Set to replace it", k))
+	if _, ok := s.invocations[inv.ID]; ok {
+		panic(fmt.Sprintf("bctrltest: Add: invocation %q already exists; use Set to replace it", inv.ID))
 	}
-	s.invocations[k] = &entry{states: []gen.Invocation{inv}}
+	s.invocations[inv.ID] = &entry{states: []gen.Invocation{inv}}
 }
 
 // Set replaces whatever the server holds for inv.ID (a single state, a
 // Script or an Advance) with inv, served unchanged from now on. It panics if
-// inv has no id.
+// inv has no id or no createdAt.
 func (s *Server) Set(inv gen.Invocation) {
-	if inv.ID == zeroUUID {
-		panic("bctrltest: Set: invocation has no id; build it with NewInvocation")
-	}
+	check("Set", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.invocations[inv.ID.String()] = &entry{states: []gen.Invocation{inv}}
+	s.invocations[inv.ID] = &entry{states: []gen.Invocation{inv}}
 }
 
-// Script makes successive authorized GETs of id return states in order; once
-// they are used up the last state repeats forever. It replaces anything
-// registered for id. States without an ID get UUIDFor(id). Requests answered
-// by a fault or an error do not advance the script. Script panics if states
-// is empty.
+// Script makes successive authorized GETs of /v1/invocations/{id} return
+// states in order; once they are used up the last state repeats forever. It
+// replaces anything registered for id. States without an ID get id.
+// Requests answered by a fault or an error do not advance the script.
+// Script panics if states is empty or a state has no createdAt.
 func (s *Server) Script(id string, states ...gen.Invocation) {
-	s.store(id, "Script", &entry{states: withID(id, states)})
+	s.store(id, "Script", &entry{states: withID("Script", id, states)})
 }
 
 // Advance makes id move through states over time: from the moment Advance
 // is called, as read from the server's clock (see WithClock), the state
 // changes every interval, and the last state repeats forever. It replaces
-// anything registered for id. States without an ID get UUIDFor(id). Advance
-// panics if states is empty or every is not positive.
+// anything registered for id. States without an ID get id. Advance panics
+// if states is empty, a state has no createdAt, or every is not positive.
 func (s *Server) Advance(id string, every time.Duration, states ...gen.Invocation) {
 	if every <= 0 {
 		panic(fmt.Sprintf("bctrltest: Advance: interval %v is not positive", every))
 	}
-	s.store(id, "Advance", &entry{states: withID(id, states), every: every, start: s.cfg.now()})
+	s.store(id, "Advance", &entry{states: withID("Advance", id, states), every: every, start: s.cfg.now()})
 }
 
 func (s *Server) store(id, method string, e *entry) {
@@ -196,19 +191,33 @@ func (s *Server) store(id, method string, e *entry) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.invocations[key(id)] = e
+	s.invocations[id] = e
 }
 
-// withID copies states, giving those without an ID the one id maps to.
-func withID(id string, states []gen.Invocation) []gen.Invocation {
+// withID copies states, giving those without an ID the id they are
+// registered under, and checks them.
+func withID(method, id string, states []gen.Invocation) []gen.Invocation {
 	out := make([]gen.Invocation, len(states))
 	for i, st := range states {
-		if st.ID == zeroUUID {
-			st.ID = UUIDFor(id)
+		if st.ID == "" {
+			st.ID = id
 		}
+		check(method, id, st)
 		out[i] = st
 	}
 	return out
+}
+
+// check panics if inv lacks a required field whose zero value encoding/json
+// would leave out of the body (id is empty, not absent, but is the key the
+// server finds inv by).
+func check(method, id string, inv gen.Invocation) {
+	switch {
+	case inv.ID == "":
+		panic(fmt.Sprintf("bctrltest: %s: invocation has no id; build it with NewInvocation", method))
+	case inv.CreatedAt.IsZero():
+		panic(fmt.Sprintf("bctrltest: %s(%q): invocation has no createdAt; build it with NewInvocation", method, id))
+	}
 }
 
 // A Request is one request the server received, as recorded by Requests.
@@ -241,14 +250,13 @@ func (s *Server) Requests() []Request {
 }
 
 // RequestCount returns how many requests addressed invocation id, whatever
-// their outcome. An id and its UUIDFor count as the same invocation.
+// their outcome.
 func (s *Server) RequestCount(id string) int {
-	k := key(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, r := range s.requests {
-		if r.ID != "" && key(r.ID) == k {
+		if id != "" && r.ID == id {
 			n++
 		}
 	}
@@ -339,11 +347,12 @@ func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, pa
 		return
 	}
 
+	now := s.cfg.now()
 	s.mu.Lock()
-	e, ok := s.invocations[key(id)]
+	e, ok := s.invocations[id]
 	var inv gen.Invocation
 	if ok {
-		inv = e.current(s.cfg.now())
+		inv = e.current(now)
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -351,6 +360,7 @@ func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, pa
 			fmt.Sprintf("invocation %s not found", id))
 		return
 	}
+	inv.LastHeartbeatAt = heartbeat(inv, now)
 	body, err := json.Marshal(inv)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "message",
@@ -360,6 +370,28 @@ func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, pa
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
+}
+
+// heartbeat returns the lastHeartbeatAt to serve for inv at now. The
+// builders derive timestamps from createdAt, not from the server's clock, so
+// a state can carry a heartbeat that lies after now; no heartbeat can come
+// from the future, so the server serves now instead. If now is before
+// startedAt as well (or createdAt, for a state that never started), the
+// invocation cannot have sent a heartbeat yet, and none is served. Other
+// timestamps are served as built.
+func heartbeat(inv gen.Invocation, now time.Time) time.Time {
+	hb := inv.LastHeartbeatAt
+	if hb.IsZero() || !hb.After(now) {
+		return hb
+	}
+	floor := inv.StartedAt
+	if floor.IsZero() {
+		floor = inv.CreatedAt
+	}
+	if now.Before(floor) {
+		return time.Time{}
+	}
+	return now.UTC()
 }
 
 // paramError is the generated router's error handler: it reports bad or
