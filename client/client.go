@@ -124,7 +124,10 @@ func WithBaseURL(u string) Option {
 // WithHTTPClient sets the Doer that sends requests, for example an
 // *http.Client with a custom transport. The default is an *http.Client whose
 // transport has dial, TLS and response-header timeouts and which does not
-// forward the Authorization header on a redirect to another host.
+// forward the Authorization header on a redirect to another host (or
+// port). An *http.Client given here without a CheckRedirect of its own is
+// used with that redirect rule too. To add to the default transport
+// rather than replace it, use WithMiddleware.
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
 		if d == nil {

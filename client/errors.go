@@ -126,9 +126,11 @@ func newAPIError(req *http.Request, resp *http.Response, body []byte, key string
 			e.RequestID = wire.RequestID
 		}
 	}
-	e.Code = capString(e.Code, maxErrorToken)
-	e.Message = capString(e.Message, maxErrorString)
-	e.RequestID = capString(e.RequestID, maxErrorToken)
+	// Scrubbed again after parsing: a JSON-escaped key ("\u0073k-...") only
+	// shows once unescaped.
+	e.Code = capString(scrubString(e.Code, key), maxErrorToken)
+	e.Message = capString(scrubString(e.Message, key), maxErrorString)
+	e.RequestID = capString(scrubString(e.RequestID, key), maxErrorToken)
 	return e
 }
 

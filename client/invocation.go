@@ -160,7 +160,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 			span.SetAttributes(attrRequestID.String(rec.info.RequestID))
 		}
 		if inv != nil {
-			span.SetAttributes(attrInvocationStatus.String(string(inv.Status)))
+			span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(inv.Status))))
 		}
 		endSpan(span, err)
 	}()

@@ -58,8 +58,17 @@ func httpDoer(cfg *config) Doer {
 		tr := defaultTransport()
 		return &http.Client{Transport: chain(cfg.middleware, tr), CheckRedirect: checkRedirect}
 	}
-	if len(cfg.middleware) == 0 {
-		return cfg.httpClient
+	d := cfg.httpClient
+	if hc, ok := d.(*http.Client); ok && hc.CheckRedirect == nil {
+		// An *http.Client with the default redirect policy forwards the
+		// Authorization header to another port of the same host; a copy
+		// with the SDK's rule does not.
+		cp := *hc
+		cp.CheckRedirect = checkRedirect
+		d = &cp
 	}
-	return doerFunc(chain(cfg.middleware, roundTripperFunc(cfg.httpClient.Do)).RoundTrip)
+	if len(cfg.middleware) == 0 {
+		return d
+	}
+	return doerFunc(chain(cfg.middleware, roundTripperFunc(d.Do)).RoundTrip)
 }

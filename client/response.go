@@ -36,13 +36,14 @@ type callRecord struct{ info ResponseInfo }
 type callRecordKey struct{}
 
 // record stores what the retrying Doer learned about a call in the places
-// ctx asks for.
-func record(ctx context.Context, resp *http.Response, attempts int) {
+// ctx asks for. Like an error's, the request id is capped and scrubbed of
+// the API key, should a server reflect it.
+func (c *Client) record(ctx context.Context, resp *http.Response, attempts int) {
 	info := ResponseInfo{Attempts: attempts}
 	if resp != nil {
 		info.StatusCode = resp.StatusCode
 		info.Header = resp.Header
-		info.RequestID = capString(resp.Header.Get("X-Request-Id"), maxErrorToken)
+		info.RequestID = c.requestID(resp)
 	}
 	if p, ok := ctx.Value(responseInfoKey{}).(*ResponseInfo); ok && p != nil {
 		*p = info
@@ -59,3 +60,14 @@ func (inv *Invocation) RequestID() string { return inv.response.RequestID }
 // Response returns the metadata of the response the invocation was decoded
 // from: status, headers, request id and attempts.
 func (inv *Invocation) Response() ResponseInfo { return inv.response }
+
+// requestID returns resp's x-request-id, capped and scrubbed of the key.
+func (c *Client) requestID(resp *http.Response) string {
+	return capString(scrubString(resp.Header.Get("X-Request-Id"), string(c.cfg.apiKey)), maxErrorToken)
+}
+
+// clean caps a string that came from the server and scrubs the API key
+// from it, before it goes into a log record or a span.
+func (c *Client) clean(s string) string {
+	return capString(scrubString(s, string(c.cfg.apiKey)), maxErrorToken)
+}

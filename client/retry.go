@@ -94,17 +94,17 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 			}
 		}))
 	if err == nil {
-		record(ctx, resp, attempt)
+		c.record(ctx, resp, attempt)
 		return resp, nil
 	}
 	var rr *retryableResponse
 	if errors.As(err, &rr) {
 		// Retries exhausted on a retryable status: hand the last response
 		// back so the caller builds an APIError from it.
-		record(ctx, rr.resp, attempt)
+		c.record(ctx, rr.resp, attempt)
 		return rr.resp, nil
 	}
-	record(ctx, nil, attempt)
+	c.record(ctx, nil, attempt)
 	// backoff.Retry returns the last error still wrapped when it stops on
 	// the attempt count rather than on the permanent mark.
 	var perm *backoff.PermanentError
@@ -187,13 +187,13 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 		} else if errors.As(err, &rr) {
 			out = rr.resp
 		}
-		endAttempt(span, out, err)
+		c.endAttempt(span, out, err)
 		c.countAttempt(ctx, req.Method, n, out, err)
 		if c.cfg.logger != nil {
 			args := []any{"method", req.Method, "path", req.URL.EscapedPath(), "attempt", n,
 				"duration", time.Since(start)}
 			if out != nil {
-				args = append(args, "status", out.StatusCode, "request_id", capString(out.Header.Get("X-Request-Id"), maxErrorToken))
+				args = append(args, "status", out.StatusCode, "request_id", c.requestID(out))
 			}
 			if err != nil && out == nil {
 				args = append(args, "error", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))

@@ -103,11 +103,11 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 }
 
 // endAttempt records an attempt's outcome on its span and ends it.
-func endAttempt(span trace.Span, resp *http.Response, err error) {
+func (c *Client) endAttempt(span trace.Span, resp *http.Response, err error) {
 	if resp != nil {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
-		if id := resp.Header.Get("X-Request-Id"); id != "" {
-			span.SetAttributes(attrRequestID.String(capString(id, maxErrorToken)))
+		if id := c.requestID(resp); id != "" {
+			span.SetAttributes(attrRequestID.String(id))
 		}
 		if resp.StatusCode >= 400 {
 			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
@@ -116,7 +116,7 @@ func endAttempt(span trace.Span, resp *http.Response, err error) {
 	}
 	if err != nil && resp == nil {
 		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
-		span.SetStatus(codes.Error, capString(err.Error(), maxErrorString))
+		span.SetStatus(codes.Error, capString(scrubString(err.Error(), string(c.cfg.apiKey)), maxErrorString))
 	}
 	span.End()
 }

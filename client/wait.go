@@ -231,9 +231,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				outcome = "error"
 			}
 			if last != nil {
-				span.SetAttributes(attrInvocationStatus.String(string(last.Status)))
-				if last.Finished() || last.Status.IsTerminal() {
+				span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(last.Status))))
+				if last.Status.IsTerminal() {
 					outcome = string(last.Status)
+				} else if last.Finished() {
+					outcome = "unknown_status" // a server's value is no metric label
 				}
 			}
 			s.client.metrics.waitDuration.Record(ctx, time.Since(began).Seconds(),
@@ -303,8 +305,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 // observed records an observed change of an invocation on the wait's span
 // and in the log.
 func (s *InvocationsService) observed(ctx context.Context, span trace.Span, inv *Invocation) {
-	attrs := []attribute.KeyValue{attrInvocationStatus.String(string(inv.Status))}
-	args := []any{"id", inv.ID, "status", string(inv.Status), "request_id", inv.RequestID()}
+	c := s.client
+	attrs := []attribute.KeyValue{attrInvocationStatus.String(c.clean(string(inv.Status)))}
+	args := []any{"id", c.clean(inv.ID), "status", c.clean(string(inv.Status)), "request_id", inv.RequestID()}
 	if p := inv.Progress; p != nil {
 		attrs = append(attrs, attrProgressStep.Int(p.Step), attrProgressTotal.Int(p.TotalSteps))
 		args = append(args, "step", p.Step, "total_steps", p.TotalSteps)
