@@ -154,7 +154,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	if err := checkID(id); err != nil {
 		return nil, rec, err
 	}
-	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get", trace.WithAttributes(attrInvocationID.String(capString(id, maxErrorToken))))
+	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get", trace.WithAttributes(attrInvocationID.String(s.client.clean(id))))
 	defer func() {
 		if rec.info.RequestID != "" {
 			span.SetAttributes(attrRequestID.String(rec.info.RequestID))

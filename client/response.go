@@ -71,3 +71,9 @@ func (c *Client) requestID(resp *http.Response) string {
 func (c *Client) clean(s string) string {
 	return capString(scrubString(s, string(c.cfg.apiKey)), maxErrorToken)
 }
+
+// cleanPath is req's path for an error, a log record or a span: capped and
+// scrubbed of the key (an id is the user's input, and may be anything).
+func (c *Client) cleanPath(req *http.Request) string {
+	return capString(scrubString(req.URL.EscapedPath(), string(c.cfg.apiKey)), maxErrorString)
+}

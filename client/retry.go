@@ -88,7 +88,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		backoff.WithNotify(func(err error, next time.Duration) {
 			if c.cfg.logger != nil {
 				c.cfg.logger.WarnContext(ctx, "bctrl: retrying request",
-					"method", req.Method, "path", req.URL.EscapedPath(),
+					"method", req.Method, "path", c.cleanPath(req),
 					"attempt", attempt, "delay", next,
 					"reason", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))
 			}
@@ -111,7 +111,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	if errors.As(err, &perm) {
 		err = perm.Err
 	}
-	where := req.Method + " " + req.URL.EscapedPath()
+	where := req.Method + " " + c.cleanPath(req)
 	if ctxErr := contextError(ctx); ctxErr != nil {
 		if lastErr != nil && !errors.Is(lastErr, ctxErr) && !errors.Is(lastErr, context.Cause(ctx)) {
 			return nil, fmt.Errorf("bctrl: %s: %w (after %s, last error: %v)", where, ctxErr, attempts(attempt), lastErr)
@@ -190,7 +190,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 		c.endAttempt(span, out, err)
 		c.countAttempt(ctx, req.Method, n, out, err)
 		if c.cfg.logger != nil {
-			args := []any{"method", req.Method, "path", req.URL.EscapedPath(), "attempt", n,
+			args := []any{"method", req.Method, "path", c.cleanPath(req), "attempt", n,
 				"duration", time.Since(start)}
 			if out != nil {
 				args = append(args, "status", out.StatusCode, "request_id", c.requestID(out))

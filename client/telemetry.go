@@ -77,7 +77,7 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 	name := req.Method
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(req.Method),
-		semconv.URLFull(redactURL(req.URL)),
+		semconv.URLFull(capString(scrubString(redactURL(req.URL), string(c.cfg.apiKey)), maxErrorString)),
 	}
 	if tmpl, ok := ctx.Value(urlTemplateKey{}).(string); ok {
 		name += " " + tmpl

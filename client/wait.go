@@ -213,7 +213,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 
 		// One span for the whole wait; each poll's Get span is its child.
 		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",
-			trace.WithAttributes(attrInvocationID.String(capString(id, maxErrorToken))))
+			trace.WithAttributes(attrInvocationID.String(s.client.clean(id))))
 		var (
 			last           *Invocation
 			lastErr        error
