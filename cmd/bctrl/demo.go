@@ -97,4 +97,3 @@ func advanceDemo[S any](srv interface {
 	srv.Advance(id, tick, states...)
 	return len(states)
 }
-

@@ -35,7 +35,7 @@ func scriptFails(srv *bctrltest.Server, id string) {
 	inv := bctrltest.NewInvocation(id)
 	diag := bctrltest.NewDiagnostic("unknown-call",
 		bctrltest.Fix("Call page.click instead", "sed -i s/page.clik/page.click/ flow.json"))
-	diag.DocsURL = ptr("https://docs.example.com/page.click")
+	diag.DocsURL = "https://docs.example.com/page.click"
 	srv.Script(id,
 		inv,
 		bctrltest.Running(inv, 1, 2, "opening the login page"),
@@ -259,9 +259,46 @@ func TestExitCodes(t *testing.T) {
 		{
 			name:   "wait timeout",
 			setup:  withScript(scriptRunsForever),
-			args:   append([]string{"invocations", "wait", id, "--timeout", "150ms"}, fast...),
-			want:   exitWaitTimeout,
-			stderr: `wait timed out after 150ms; last status running \(step 1/3\)`,
+			args:   append([]string{"invocations", "wait", id, "--timeout", "1s"}, fast...),
+			want:   exitTimeout,
+			stderr: `wait timed out after 1s; last status running \(step 1/3\)`,
+		},
+		{
+			name: "get timeout, slow server",
+			setup: func(t *testing.T) []string {
+				srv := newServer(t)
+				scriptSucceeds(srv, id)
+				srv.Fault(id, bctrltest.Fault{Latency: time.Minute})
+				return envFor(srv)
+			},
+			args:   []string{"invocations", "get", id, "--timeout", "150ms"},
+			want:   exitTimeout,
+			stderr: `^bctrl: get timed out after 150ms \(--timeout\): .*context deadline exceeded`,
+		},
+		{
+			name: "get timeout while retrying",
+			setup: func(t *testing.T) []string {
+				srv := newServer(t)
+				scriptSucceeds(srv, id)
+				srv.Fault(id, bctrltest.Fault{Status: http.StatusServiceUnavailable})
+				return envFor(srv)
+			},
+			args:   []string{"--max-retries", "100", "invocations", "get", id, "--timeout", "400ms"},
+			want:   exitTimeout,
+			stderr: `^bctrl: get timed out after 400ms \(--timeout\): GET /v1/invocations/inv-1: context deadline exceeded`,
+		},
+		{
+			name:  "get within its timeout",
+			setup: withScript(scriptSucceeds),
+			args:  []string{"invocations", "get", id, "--timeout", "10s"},
+			want:  exitOK,
+		},
+		{
+			name:   "get negative timeout",
+			setup:  withScript(scriptSucceeds),
+			args:   []string{"invocations", "get", id, "--timeout", "-1s"},
+			want:   exitUsage,
+			stderr: `--timeout must not be negative`,
 		},
 	}
 	for _, tt := range tests {
@@ -316,7 +353,8 @@ func TestInterrupt(t *testing.T) {
 }
 
 // TestJSONIsTheServedBody checks that -o json prints the body the server
-// sent, for get and for wait.
+// sent: as is for get, and for a wait that ended failed as the
+// "invocation" of the error object.
 func TestJSONIsTheServedBody(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
@@ -327,25 +365,44 @@ func TestJSONIsTheServedBody(t *testing.T) {
 	))
 	served := fetch(t, srv, "inv-1")
 
-	for _, args := range [][]string{
-		{"invocations", "get", "inv-1", "-o", "json"},
-		append([]string{"invocations", "wait", "inv-1", "--output=json"}, fast...),
+	for _, tt := range []struct {
+		args []string
+		code int
+		path string // where the invocation is in the printed JSON
+	}{
+		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOK, ""},
+		{append([]string{"invocations", "wait", "inv-1", "--output=json"}, fast...), exitFailed, "invocation"},
 	} {
-		r := runCLI(t, envFor(srv), args...)
-		if r.code != exitOK && r.code != exitFailed {
-			t.Fatalf("bctrl %q: exit code %d; stderr:\n%s", args, r.code, r.stderr)
+		r := runCLI(t, envFor(srv), tt.args...)
+		if r.code != tt.code {
+			t.Fatalf("bctrl %q: exit code %d, want %d; stderr:\n%s", tt.args, r.code, tt.code, r.stderr)
 		}
-		var got any
-		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
-			t.Fatalf("bctrl %q: stdout is not JSON: %v\n%s", args, err, r.stdout)
+		got := decodeOne(t, r.stdout)
+		if tt.path != "" {
+			got = got.(map[string]any)[tt.path]
 		}
 		if diff := cmp.Diff(served, got); diff != "" {
-			t.Errorf("bctrl %q: JSON differs from the served body (-served +printed):\n%s", args, diff)
+			t.Errorf("bctrl %q: JSON differs from the served body (-served +printed):\n%s", tt.args, diff)
 		}
 		if !strings.HasPrefix(r.stdout, "{\n  \"") {
-			t.Errorf("bctrl %q: JSON is not indented:\n%s", args, r.stdout)
+			t.Errorf("bctrl %q: JSON is not indented:\n%s", tt.args, r.stdout)
 		}
 	}
+}
+
+// decodeOne decodes out, which must hold exactly one JSON value, as
+// encoding/json does: what a script reads with one jq call.
+func decodeOne(t *testing.T, out string) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if err := dec.Decode(new(any)); err != io.EOF {
+		t.Fatalf("stdout holds more than one JSON value (%v):\n%s", err, out)
+	}
+	return v
 }
 
 // fetch GETs an invocation from srv directly and decodes it.
@@ -386,14 +443,14 @@ func TestGetText(t *testing.T) {
 		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
 	}
 	want := []string{
-		`(?m)^ID: +` + bctrltest.UUIDFor("inv-1").String() + `$`,
+		`(?m)^ID: +inv-1$`,
 		`(?m)^Status: +failed$`,
 		`(?m)^Created: +2026-01-01T00:00:00Z$`,
 		`(?m)^Started: +2026-01-01T00:00:01Z$`,
 		`(?m)^Finished: +2026-01-01T00:00:03Z$`,
 		`(?m)^Duration: +2s$`,
 		`(?m)^Error: +step 1 failed$`,
-		`(?m)^STEP +CALL +OK +CODE +MESSAGE +HINT$`,
+		`(?m)^STEP +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
 		`(?m)^0 +page\.goto +yes$`,
 		`(?m)^1 +page\.clik +no +UNKNOWN_CALL +no such call page\.clik +did you mean page\.click\?$`,
 		`(?m)^Step 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
@@ -487,6 +544,20 @@ func TestKeyNeverPrinted(t *testing.T) {
 		{byEnv, []string{secretKey}},
 		{byFlag, []string{"--api-key", secretKey, "invocations", "get", secretKey}},
 		{byFlag, []string{"--api-key", secretKey, "invocations", secretKey}},
+		// version, completion, --debug and the JSON of failures.
+		{byEnv, []string{"version"}},
+		{byFlag, []string{"--api-key", secretKey, "version", "-o", "json"}},
+		{byEnv, []string{"completion", "bash"}},
+		{byFlag, []string{"--api-key", secretKey, "__complete", "invocations", "get", "-o", ""}},
+		{byFlag, []string{"--api-key", secretKey, "--debug", "invocations", "get", "inv-1"}},
+		{byEnv, append([]string{"--debug", "invocations", "wait", "inv-1", "-o", "json"}, fast...)},
+		{byEnv, []string{"--debug", "invocations", "get", secretKey}},
+		{byFlag, []string{"--api-key", secretKey, "--debug", "invocations", "get", secretKey, "-o", "json"}},
+		{byEnv, []string{"invocations", "get", secretKey, "-o", "json"}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", "-o", "json"}},
+		{byFlag, []string{"--api-key", secretKey, "invocations", "get", "inv-missing", "-o", "json", "--timeout", "5s"}},
+		{[]string{"BCTRL_BASE_URL=" + other.URL}, []string{"--api-key", secretKey, "--debug", "invocations", "get", "inv-1", "-o", "json"}},
+		{[]string{"BCTRL_API_KEY=" + secretKey}, []string{"--debug", "--base-url", "http://" + freeClosedPort(t), "--max-retries", "1", "invocations", "get", "inv-1", "-o", "json"}},
 	}
 	for _, run := range runs {
 		r := runCLI(t, run.env, run.args...)
@@ -514,6 +585,10 @@ func TestDevServer(t *testing.T) {
 		r := runCLI(t, env, append([]string{"invocations", "wait", id, "--timeout", "5s"}, fast...)...)
 		if r.code != want {
 			t.Errorf("wait %s: exit code %d, want %d; stderr:\n%s", id, r.code, want, r.stderr)
+		}
+		// The last step's result, as the text summary shows it.
+		if re := regexp.MustCompile(`(?m)^4 +page\.textContent +yes +"Total: \$42\.00"$`); id == demoSucceedsID && !re.MatchString(r.stdout) {
+			t.Errorf("wait %s: no step result %q in the summary:\n%s", id, re, r.stdout)
 		}
 	}
 	r := runCLI(t, env, "invocations", "get", demoFailsID)
@@ -586,5 +661,34 @@ func TestDemoScriptWaitsOnTheSucceedingInvocation(t *testing.T) {
 	}
 	if !strings.Contains(string(b), demoSucceedsID) {
 		t.Errorf("scripts/demo.sh does not wait on %s", demoSucceedsID)
+	}
+}
+
+// TestCompletion checks that cobra's completion command is enabled, and
+// that -o completes to its values.
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	for shell, want := range map[string][]string{
+		"bash": {"# bash completion V2 for bctrl", "__start_bctrl"},
+		"zsh":  {"#compdef bctrl"},
+		"fish": {"complete -c bctrl"},
+	} {
+		r := runCLI(t, nil, "completion", shell)
+		if r.code != exitOK || r.stderr != "" {
+			t.Errorf("completion %s: exit code %d; stderr:\n%s", shell, r.code, r.stderr)
+		}
+		for _, s := range want {
+			if !strings.Contains(r.stdout, s) {
+				t.Errorf("completion %s: no %q in the script:\n%.300s", shell, s, r.stdout)
+			}
+		}
+	}
+	r := runCLI(t, nil, "__complete", "invocations", "get", "-o", "")
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, "text\njson\n:4\n") {
+		t.Errorf("__complete -o: exit code %d, stdout:\n%s", r.code, r.stdout)
+	}
+	r = runCLI(t, nil, "completion", "tcsh")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "tcsh"`) {
+		t.Errorf("completion tcsh: exit code %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

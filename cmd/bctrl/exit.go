@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/bctrlhq/sdk-go/client"
 )
@@ -17,7 +19,7 @@ const (
 	exitNotFound    = 3   // the invocation does not exist
 	exitAuth        = 4   // 401 or 403: the API key is missing, wrong or not allowed
 	exitAPI         = 5   // any other API or network error, after retries
-	exitWaitTimeout = 6   // wait: --timeout passed before the invocation ended
+	exitTimeout     = 6   // --timeout passed: wait, before the invocation ended; get, before an answer
 	exitInterrupted = 130 // SIGINT or SIGTERM before the command finished
 )
 
@@ -29,7 +31,8 @@ const exitCodeHelp = `Exit codes:
   3    invocation not found
   4    authentication or permission error (401, 403)
   5    any other API or network error, after retries
-  6    wait: --timeout reached before the invocation ended
+  6    --timeout reached (wait: before the invocation ended; get: before the
+       API answered)
   130  interrupted (SIGINT or SIGTERM)`
 
 // usageError is a mistake on the command line or in the configuration:
@@ -43,12 +46,28 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
 }
 
+// timeoutError is a get that ran past its --timeout: exit code 6, like a
+// wait's. err is the client's error, which tells the last failure when
+// the request was being retried.
+type timeoutError struct {
+	after time.Duration
+	err   error
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("get timed out after %v (--timeout): %s", e.after, strings.TrimPrefix(e.err.Error(), "bctrl: "))
+}
+func (e *timeoutError) Unwrap() error { return e.err }
+
 // exitCode maps the error a command returned to its exit code. ctx is the
 // command's context: once it is cancelled (a signal), any error means the
 // command was interrupted.
 func exitCode(ctx context.Context, err error) int {
-	var usage *usageError
-	var ended *client.InvocationError
+	var (
+		usage   *usageError
+		ended   *client.InvocationError
+		timeout *timeoutError
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -58,8 +77,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case errors.As(err, &ended):
 		return exitFailed
-	case errors.Is(err, client.ErrWaitTimeout):
-		return exitWaitTimeout
+	case errors.Is(err, client.ErrWaitTimeout), errors.As(err, &timeout):
+		return exitTimeout
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound
 	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):

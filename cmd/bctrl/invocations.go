@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,42 +19,41 @@ func (a *app) invocationsCmd() *cobra.Command {
 		Use:   "invocations",
 		Short: "Get an invocation or wait for it to finish",
 		Args:  cobra.ArbitraryArgs,
-		// A group command: without a subcommand, show its help; with an
-		// unknown one, fail with a usage error (cobra would show help and
-		// exit 0).
-		RunE: markRan(func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		}),
+		RunE:  markRan(groupRunE),
 	}
 	cmd.AddCommand(a.getCmd(), a.waitCmd())
 	return cmd
 }
 
-// outputFlag is the -o flag shared by get and wait.
-type outputFlag struct{ format string }
+// outputFlag is the -o flag of get, wait and version. Its value lives in
+// app.output, which run reads to report a failure as JSON too.
+type outputFlag struct{ format *string }
 
-func (o *outputFlag) register(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.format, "output", "o", "text", "output format: text or json (the invocation as the API sent it)")
+func (o outputFlag) register(cmd *cobra.Command, usage string) {
+	cmd.Flags().StringVarP(o.format, "output", "o", "text", usage)
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
-func (o *outputFlag) check() error {
-	if o.format != "text" && o.format != "json" {
-		return usagef("invalid --output %q: want text or json", o.format)
+func (o outputFlag) check() error {
+	if f := *o.format; f != "text" && f != "json" {
+		return usagef("invalid --output %q: want text or json", f)
 	}
 	return nil
 }
 
+func (o outputFlag) json() bool { return *o.format == "json" }
+
 // print writes inv to w in the chosen format.
-func (o *outputFlag) print(w io.Writer, inv *client.Invocation) error {
-	if o.format == "json" {
+func (o outputFlag) print(w io.Writer, inv *client.Invocation) error {
+	if o.json() {
 		return printJSON(w, inv)
 	}
 	printSummary(w, inv)
 	return nil
 }
+
+// outputUsage is the help of -o for get and wait.
+const outputUsage = "output format: text or json (the invocation as the API sent it; see \"bctrl --help\" for failures)"
 
 // printJSON writes the invocation's JSON as received, indented.
 func printJSON(w io.Writer, inv *client.Invocation) error {
@@ -67,50 +67,76 @@ func printJSON(w io.Writer, inv *client.Invocation) error {
 }
 
 func (a *app) getCmd() *cobra.Command {
-	var out outputFlag
+	var timeout time.Duration
+	out := outputFlag{format: &a.output}
 	cmd := &cobra.Command{
 		Use:   "get <id>",
 		Short: "Print an invocation: status, progress, times, errors and steps",
+		Long: `Get prints an invocation: its status, progress, times and error, a table of
+its steps with each successful step's result (compact JSON, cut to fit) or
+each failed step's error, and the diagnostics of failed steps.
+
+--timeout bounds the whole command, retries included; past it, get exits
+with code 6, as wait does (see "bctrl --help" for the others).`,
 		Example: `  bctrl invocations get 3f2b1c9e-...
-  bctrl invocations get 3f2b1c9e-... -o json | jq .status`,
-		Args: cobra.ExactArgs(1),
+  bctrl invocations get 3f2b1c9e-... -o json | jq .status
+  bctrl invocations get 3f2b1c9e-... --timeout 10s`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: markRan(func(cmd *cobra.Command, args []string) error {
 			if err := out.check(); err != nil {
 				return err
+			}
+			if timeout < 0 {
+				return usagef("--timeout must not be negative, got %v", timeout)
 			}
 			c, err := a.newClient()
 			if err != nil {
 				return err
 			}
-			inv, err := c.Invocations.Get(cmd.Context(), args[0])
+			ctx := cmd.Context()
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			inv, err := c.Invocations.Get(ctx, args[0])
 			if err != nil {
+				if ctx.Err() != nil && cmd.Context().Err() == nil {
+					return &timeoutError{after: timeout, err: err}
+				}
 				return err
 			}
 			return out.print(a.stdout, inv)
 		}),
 	}
-	out.register(cmd)
+	out.register(cmd, outputUsage)
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long, retries included (exit code 6); 0 means no bound but the per-request timeouts")
 	return cmd
 }
 
 func (a *app) waitCmd() *cobra.Command {
 	var (
-		out              outputFlag
 		timeout          time.Duration
 		pollMin, pollMax time.Duration
 	)
+	out := outputFlag{format: &a.output}
 	cmd := &cobra.Command{
 		Use:   "wait <id>",
 		Short: "Wait for an invocation to finish, showing its progress, then print it",
 		Long: `Wait polls the invocation until it ends, then prints it as "get" does.
 
-Progress goes to stderr: a progress bar on a terminal, otherwise one line per
-change of status or progress. The exit code is 0 if the invocation succeeded,
-1 if it ended failed, cancelled or timed_out, and 6 if --timeout passed first
-(see "bctrl --help" for the others).`,
+Progress goes to stderr: a progress bar on a terminal, otherwise (or with
+--debug) one line per change of status or progress. The exit code is 0 if
+the invocation succeeded, 1 if it ended failed, cancelled or timed_out, and
+6 if --timeout passed first (see "bctrl --help" for the others).
+
+With -o json, a wait that ends without success prints one object holding
+the error and the invocation (see "bctrl --help").`,
 		Example: `  bctrl invocations wait 3f2b1c9e-... --timeout 10m
   bctrl invocations wait 3f2b1c9e-... -o json > result.json`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: markRan(func(cmd *cobra.Command, args []string) error {
 			if err := out.check(); err != nil {
 				return err
@@ -133,9 +159,10 @@ change of status or progress. The exit code is 0 if the invocation succeeded,
 			rep.done(inv, err)
 
 			var ended *client.InvocationError
-			if err == nil || errors.As(err, &ended) {
+			if err == nil || !out.json() && errors.As(err, &ended) {
 				// The invocation ended: print it whatever the outcome; the
-				// error (if any) sets the exit code.
+				// error (if any) sets the exit code. With -o json, run
+				// prints a failure's invocation inside its error object.
 				if perr := out.print(a.stdout, inv); perr != nil {
 					return perr
 				}
@@ -143,7 +170,7 @@ change of status or progress. The exit code is 0 if the invocation succeeded,
 			return err
 		}),
 	}
-	out.register(cmd)
+	out.register(cmd, outputUsage)
 	f := cmd.Flags()
 	f.DurationVar(&timeout, "timeout", client.DefaultMaxWait, "give up after this long (exit code 6); 0 waits until interrupted")
 	f.DurationVar(&pollMin, "poll-min", client.DefaultPollMin, "shortest interval between polls, used while the invocation moves")

@@ -193,11 +193,18 @@ func freeClosedPort(t *testing.T) string {
 // what it wrote.
 func runApp(ctx context.Context, t *testing.T, env map[string]string, tty bool, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	a := newApp(&stdout, &stderr, func(k string) string { return env[k] })
-	a.isTerminal = func(io.Writer) bool { return tty }
+	a, stdout, stderr := newTestApp(env, tty)
 	code := a.run(ctx, args)
 	r := result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 	checkNoSecret(t, args, r.stdout, r.stderr)
 	return r
+}
+
+// newTestApp returns an app that reads exactly env, writes to the returned
+// stdout and stderr, and sees a terminal on stderr if tty is true.
+func newTestApp(env map[string]string, tty bool) (a *app, stdout, stderr *bytes.Buffer) {
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	a = newApp(stdout, stderr, func(k string) string { return env[k] })
+	a.isTerminal = func(io.Writer) bool { return tty }
+	return a, stdout, stderr
 }

@@ -19,9 +19,10 @@ type reporter interface {
 }
 
 // newReporter returns a progress bar on a terminal and plain lines
-// otherwise (a pipe, a file, CI logs).
+// otherwise (a pipe, a file, CI logs), or with --debug, whose records would
+// break up a bar redrawn in place.
 func (a *app) newReporter() reporter {
-	if a.isTerminal(a.stderr) {
+	if a.isTerminal(a.stderr) && !a.debug {
 		return &barReporter{w: a.stderr}
 	}
 	return &lineReporter{w: a.stderr, now: a.now}
@@ -85,10 +86,7 @@ func (r *barReporter) update(inv *client.Invocation) {
 		if msg == "" {
 			msg = p.CurrentCall
 		}
-		if msg = clean(msg); len([]rune(msg)) > maxBarMessage {
-			msg = string([]rune(msg)[:maxBarMessage-1]) + "…"
-		}
-		if msg != "" {
+		if msg = truncate(clean(msg), maxBarMessage); msg != "" {
 			desc += " " + msg
 		}
 	}

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -23,12 +23,18 @@ type app struct {
 	getenv         func(string) string
 	isTerminal     func(io.Writer) bool // whether to draw a progress bar on w
 	now            func() time.Time
+	buildInfo      func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo, for version
 
 	// Global flags. The API key's flag has no default: its value comes from
 	// the environment in code, so help and usage output never show it.
 	apiKey     string
 	baseURL    string
 	maxRetries int
+	debug      bool
+
+	// output is the -o flag of the command that runs (get, wait, version):
+	// with "json", a failure is also reported as a JSON object on stdout.
+	output string
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
@@ -38,6 +44,7 @@ func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
 		getenv:     getenv,
 		isTerminal: isTerminal,
 		now:        time.Now,
+		buildInfo:  debug.ReadBuildInfo,
 	}
 }
 
@@ -48,7 +55,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // run executes args and returns the exit code. It prints every error to
-// stderr itself; cobra prints only help.
+// stderr itself, and with -o json also as a JSON object on stdout; cobra
+// prints only help.
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(append([]string{}, args...)) // non-nil: never fall back to os.Args
@@ -65,6 +73,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 		code = exitCode(ctx, err)
 	}
 	a.printError(cmd, err, code)
+	if a.jsonErrors(cmd, args) {
+		a.printErrorJSON(err, code)
+	}
 	return code
 }
 
@@ -86,35 +97,6 @@ func markRan(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 	}
 }
 
-// minRedactLen is the shortest key printError redacts from messages; a
-// shorter value would mangle unrelated text, and no real key is that short.
-const minRedactLen = 8
-
-func (a *app) printError(cmd *cobra.Command, err error, code int) {
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "bctrl: ") {
-		msg = "bctrl: " + msg
-	}
-	// The client never puts the key in an error, but an argument or a
-	// server's message might echo it (a key pasted as an id): redact it.
-	for _, key := range []string{a.apiKey, a.getenv(client.EnvAPIKey)} {
-		if key = strings.TrimSpace(key); len(key) >= minRedactLen {
-			msg = strings.ReplaceAll(msg, key, "[redacted]")
-		}
-	}
-	switch code {
-	case exitInterrupted:
-		msg = "bctrl: interrupted"
-	case exitUsage:
-		if cmd != nil && !errors.Is(err, errNoAPIKey) {
-			msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd.CommandPath())
-		}
-	case exitAuth:
-		msg += "\nCheck the API key given with --api-key or " + client.EnvAPIKey + "."
-	}
-	fmt.Fprintln(a.stderr, msg)
-}
-
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bctrl",
@@ -127,6 +109,8 @@ Configuration:
 
 Try it without an account: run "bctrl dev-server" and follow what it prints.
 
+` + jsonOutputHelp + `
+
 ` + exitCodeHelp,
 		SilenceErrors: true, // run prints errors, without the flag values
 		SilenceUsage:  true,
@@ -134,15 +118,33 @@ Try it without an account: run "bctrl dev-server" and follow what it prints.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.CompletionOptions.DisableDefaultCmd = true
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.apiKey, "api-key", "", "API key (default from "+client.EnvAPIKey+")")
 	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (default from "+client.EnvBaseURL+", else "+client.DefaultBaseURL+")")
 	pf.IntVar(&a.maxRetries, "max-retries", client.DefaultMaxRetries, "retries of a request after a network error or a 408, 429 or 5xx response")
+	pf.BoolVar(&a.debug, "debug", false, "log each HTTP attempt and retry to stderr (method, path, status, request id; never the key or bodies)")
 
-	root.AddCommand(a.invocationsCmd(), a.devServerCmd())
+	root.AddCommand(a.invocationsCmd(), a.devServerCmd(), a.versionCmd())
+
+	// cobra's "completion" command, added now rather than when it runs so
+	// that an unknown shell is a usage error like any unknown command.
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = markRan(groupRunE)
+	}
 	return root
+}
+
+// groupRunE runs a group command, such as "invocations": without a
+// subcommand it shows the group's help; with an unknown one it fails with a
+// usage error (cobra would show help and exit 0).
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return cmd.Help()
 }
 
 var errNoAPIKey = errors.New("no API key: pass --api-key or set " + client.EnvAPIKey)
@@ -167,12 +169,16 @@ func (a *app) newClient() (*client.Client, error) {
 	if a.maxRetries < 0 {
 		return nil, usagef("--max-retries must not be negative, got %d", a.maxRetries)
 	}
-	c, err := client.New(
+	opts := []client.Option{
 		client.WithAPIKey(key),
 		client.WithBaseURL(base),
 		client.WithMaxRetries(a.maxRetries),
-		client.WithUserAgent("bctrl-cli/"+client.Version),
-	)
+		client.WithUserAgent("bctrl-cli/" + client.Version),
+	}
+	if a.debug {
+		opts = append(opts, client.WithLogger(a.debugLogger()))
+	}
+	c, err := client.New(opts...)
 	if err != nil {
 		return nil, &usageError{err}
 	}

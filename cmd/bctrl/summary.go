@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/bctrlhq/sdk-go/client"
 )
@@ -47,14 +49,16 @@ func printSummary(w io.Writer, inv *client.Invocation) {
 		return
 	}
 	tw = newTable(w)
-	fmt.Fprintln(tw, "STEP\tCALL\tOK\tCODE\tMESSAGE\tHINT")
+	fmt.Fprintln(tw, "STEP\tCALL\tOK\tRESULT\tCODE\tMESSAGE\tHINT")
 	for i := range steps {
 		st := &steps[i]
-		row := []string{strconv.Itoa(st.Index()), clean(st.Call()), "yes", "", "", ""}
-		if f, ok := st.Failure(); ok {
-			row[2], row[3], row[4], row[5] = "no", clean(string(f.Error.Code)), clean(f.Error.Message), clean(f.Error.Hint)
+		row := []string{strconv.Itoa(st.Index()), clean(st.Call()), "yes", "", "", "", ""}
+		if s, ok := st.Success(); ok {
+			row[3] = resultText(s.Result)
+		} else if f, ok := st.Failure(); ok {
+			row[2], row[4], row[5], row[6] = "no", clean(string(f.Error.Code)), clean(f.Error.Message), clean(f.Error.Hint)
 		} else if err := st.Err(); err != nil {
-			row[2], row[4] = "?", clean(err.Error())
+			row[2], row[5] = "?", clean(err.Error())
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
@@ -63,6 +67,34 @@ func printSummary(w io.Writer, inv *client.Invocation) {
 	for _, f := range inv.FailedSteps() {
 		printDiagnostic(w, f)
 	}
+}
+
+// maxResult is the most runes of a step's result the step table shows.
+const maxResult = 60
+
+// resultText renders a successful step's result for the step table: compact
+// JSON, cut to maxResult runes with "…", and "" for a call that returned
+// nothing (null or absent).
+func resultText(raw json.RawMessage) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		buf.Reset()
+		buf.Write(raw) // the client decoded it, so this does not happen
+	}
+	s := buf.String()
+	if s == "null" {
+		return ""
+	}
+	return truncate(clean(s), maxResult)
+}
+
+// truncate cuts s to at most n runes, ending a cut string with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 // table aligns tab-separated cells in columns, like text/tabwriter, and

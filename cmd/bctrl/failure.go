@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bctrlhq/sdk-go/client"
+)
+
+// How a failure is reported: a message for people on stderr, always, and
+// with -o json one JSON object on stdout for scripts.
+
+// jsonOutputHelp documents the JSON a script reads, in "bctrl --help".
+const jsonOutputHelp = `JSON output (-o json):
+  On success, stdout holds the invocation as the API sent it. On any failure
+  stdout holds one object instead, and stderr the message for people:
+    {"error": {"code": "...", "message": "...", "request_id": "...", "exit_code": N},
+     "invocation": {...}}
+  "invocation" is there when the command read one: for wait, the invocation
+  that ended without succeeding, or the last state seen before --timeout or
+  an error stopped it. "request_id" is the server's (empty if none). "code" is
+  the API's error code when it sent one; otherwise one of usage, not_found,
+  unauthorized, forbidden, api_error, invalid_response, network, timeout,
+  interrupted, invocation_failed, invocation_cancelled, invocation_timed_out,
+  invocation_unknown_status.`
+
+// minRedactLen is the shortest key redact removes from messages; a shorter
+// value would mangle unrelated text, and no real key is that short.
+const minRedactLen = 8
+
+// redact removes the API key from s. The client never puts the key in an
+// error or a log record, but an argument or a server's message might echo
+// it (a key pasted as an id, which also lands in request paths).
+func (a *app) redact(s string) string {
+	for _, key := range []string{a.apiKey, a.getenv(client.EnvAPIKey)} {
+		if key = strings.TrimSpace(key); len(key) >= minRedactLen {
+			s = strings.ReplaceAll(s, key, "[redacted]")
+			s = strings.ReplaceAll(s, url.PathEscape(key), "[redacted]")
+		}
+	}
+	return s
+}
+
+// printError writes err to stderr for people, with a hint for some codes.
+func (a *app) printError(cmd *cobra.Command, err error, code int) {
+	msg := "bctrl: " + a.errorMessage(err, code)
+	switch code {
+	case exitUsage:
+		if cmd != nil && !errors.Is(err, errNoAPIKey) {
+			msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd.CommandPath())
+		}
+	case exitAuth:
+		msg += "\nCheck the API key given with --api-key or " + client.EnvAPIKey + "."
+	}
+	fmt.Fprintln(a.stderr, msg)
+}
+
+// errorMessage is err's message, redacted, without the "bctrl: " prefix.
+func (a *app) errorMessage(err error, code int) string {
+	if code == exitInterrupted {
+		return "interrupted"
+	}
+	return strings.TrimPrefix(a.redact(err.Error()), "bctrl: ")
+}
+
+// jsonErrors reports whether cmd's failure is also reported as JSON: the
+// command has -o and it is json. When cobra failed to parse the flags, -o
+// may come after the flag it stopped at, so args are read for it too.
+func (a *app) jsonErrors(cmd *cobra.Command, args []string) bool {
+	if cmd == nil || cmd.Flags().Lookup("output") == nil {
+		return false
+	}
+	return a.output == "json" || !ran(cmd) && outputInArgs(args) == "json"
+}
+
+// outputInArgs returns the last value given to -o or --output in args, in
+// any of the forms pflag accepts, or "".
+func outputInArgs(args []string) string {
+	var out string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return out
+		case arg == "-o" || arg == "--output":
+			if i+1 < len(args) {
+				out = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(arg, "--output="):
+			out = strings.TrimPrefix(arg, "--output=")
+		case strings.HasPrefix(arg, "-o") && !strings.HasPrefix(arg, "--"):
+			out = strings.TrimPrefix(strings.TrimPrefix(arg, "-o"), "=")
+		}
+	}
+	return out
+}
+
+// errorJSON is the "error" member of the JSON a failure prints.
+type errorJSON struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+	ExitCode  int    `json:"exit_code"`
+}
+
+// failureJSON is what a failure prints on stdout with -o json.
+type failureJSON struct {
+	Error      errorJSON       `json:"error"`
+	Invocation json.RawMessage `json:"invocation,omitempty"` // as the API sent it
+}
+
+// printErrorJSON writes the JSON object of a failure to stdout.
+func (a *app) printErrorJSON(err error, code int) {
+	out := failureJSON{Error: errorJSON{
+		Code:      a.redact(errorCode(err, code)),
+		Message:   a.errorMessage(err, code),
+		RequestID: a.redact(requestID(err)),
+		ExitCode:  code,
+	}}
+	if inv := invocationOf(err); inv != nil && json.Valid(inv.Raw()) {
+		out.Invocation = inv.Raw()
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(a.stderr, "bctrl: write the JSON error: %v\n", err)
+	}
+}
+
+// errorCode is the "code" of a failure: the API's error code when it sent
+// one and the exit code is about the API (3, 4, 5), otherwise a code of the
+// CLI's own, listed in jsonOutputHelp.
+func errorCode(err error, code int) string {
+	switch code {
+	case exitUsage:
+		return "usage"
+	case exitTimeout:
+		return "timeout"
+	case exitInterrupted:
+		return "interrupted"
+	case exitFailed:
+		var ended *client.InvocationError
+		if errors.As(err, &ended) {
+			switch ended.Status {
+			case client.StatusFailed, client.StatusCancelled, client.StatusTimedOut:
+				return "invocation_" + string(ended.Status)
+			}
+		}
+		return "invocation_unknown_status"
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.Code != "" {
+		return apiErr.Code
+	}
+	switch {
+	case code == exitNotFound:
+		return "not_found"
+	case errors.Is(err, client.ErrForbidden):
+		return "forbidden"
+	case code == exitAuth:
+		return "unauthorized"
+	case apiErr != nil:
+		return "api_error"
+	case errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
+		return "invalid_response"
+	}
+	return "network"
+}
+
+// requestID is the server's request id for err: from the failed response,
+// else from the invocation the command last read.
+func requestID(err error) string {
+	var (
+		apiErr  *client.APIError
+		respErr *client.ResponseError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.RequestID
+	case errors.As(err, &respErr):
+		return respErr.RequestID
+	}
+	if inv := invocationOf(err); inv != nil {
+		return inv.RequestID()
+	}
+	return ""
+}
+
+// invocationOf returns the invocation a failed command read: the one that
+// ended without succeeding, or the last one a wait saw before it stopped.
+func invocationOf(err error) *client.Invocation {
+	var (
+		ended   *client.InvocationError
+		stopped *client.WaitError
+	)
+	switch {
+	case errors.As(err, &ended):
+		return ended.Invocation
+	case errors.As(err, &stopped):
+		return stopped.Last
+	}
+	return nil
+}
