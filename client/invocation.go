@@ -162,7 +162,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 		if inv != nil {
 			span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(inv.Status))))
 		}
-		endSpan(span, err)
+		s.client.endSpan(span, err)
 	}()
 	ctx = context.WithValue(withURLTemplate(ctx, "/v1/invocations/{id}"), callRecordKey{}, rec)
 	resp, err := s.client.raw.GetInvocation(ctx, id, nil)

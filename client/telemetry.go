@@ -137,10 +137,11 @@ func errorType(err error) string {
 	return semconv.ErrorTypeOther.Value.AsString()
 }
 
-// endSpan records err, if any, on span and ends it.
-func endSpan(span trace.Span, err error) {
+// endSpan records err, if any, on span, capped and scrubbed of the key,
+// and ends the span.
+func (c *Client) endSpan(span trace.Span, err error) {
 	if err != nil {
-		span.SetStatus(codes.Error, capString(err.Error(), maxErrorString))
+		span.SetStatus(codes.Error, capString(scrubString(err.Error(), string(c.cfg.apiKey)), maxErrorString))
 	}
 	span.End()
 }

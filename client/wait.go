@@ -240,7 +240,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			}
 			s.client.metrics.waitDuration.Record(ctx, time.Since(began).Seconds(),
 				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
-			endSpan(span, endErr)
+			s.client.endSpan(span, endErr)
 		}()
 		emit := func(inv *Invocation, err error) bool {
 			if err != nil {
@@ -248,7 +248,10 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			}
 			return yield(inv, err)
 		}
-		stop := func(err error) { emit(last, &WaitError{ID: id, Last: last, Err: err}) }
+		// The id is the caller's input: scrubbed, in case it is the key.
+		stop := func(err error) {
+			emit(last, &WaitError{ID: scrubString(id, string(s.client.cfg.apiKey)), Last: last, Err: err})
+		}
 		for {
 			inv, rec, err := s.get(ctx, id)
 			polls++
