@@ -2,22 +2,29 @@ package client_test
 
 // Contract tests between the client layer and the vendored openapi.yaml.
 // They are what a spec bump runs into first (scripts/drill.sh rehearses
-// that): a new status fails TestStatusEnumClassified until it is classified,
-// while a new optional field, step error code or operation passes untouched.
+// that), and they are driven by the spec, never by a list of today's names:
+//
+//   - spec_test.go (this file): enums. A new status fails
+//     TestStatusEnumClassified until it is classified; a new step error
+//     code passes untouched.
+//   - contract_model_test.go: every property of the GET
+//     /v1/invocations/{id} body reaches users as a typed, filled Go field
+//     (TestEveryPropertyReachesUsers), timestamps are time.Time
+//     (TestTimestampsAreTimes), and both JSON packages decode the model
+//     alike.
+//   - contract_raw_test.go: every operation is callable through Raw with
+//     the client's auth and retries.
+//
+// The spec is read as oapi-codegen reads it (spectest.LoadGenerated: the
+// overlay applied), and paired with the Go types by reflection (specSites).
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io"
 	"net/http"
-	"path/filepath"
+	"net/http/httptest"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,20 +35,16 @@ import (
 	"github.com/bctrlhq/sdk-go/internal/spectest"
 )
 
-// Suffixes that pick one component schema each (spectest.Enum's rule: the
-// suffix must match exactly one schema name).
-const (
-	statusSchema        = "ApplicationJsonSchemaStatus"
-	stepErrorCodeSchema = "ResultStepsItemsOneOf1ErrorCode"
-)
+const clientPkg = "github.com/bctrlhq/sdk-go/client"
 
 // TestStatusEnumClassified fails, naming the value, for every status in the
 // spec that client/invocation.go does not classify. Classifying a status is
 // a decision (does Wait stop on it? is it a success?), so a spec bump that
-// adds one must not pass silently.
+// adds one must not pass silently. The statuses are the enum of every
+// property whose Go type is client.Status.
 func TestStatusEnumClassified(t *testing.T) {
 	t.Parallel()
-	for _, v := range spectest.Enum(t, statusSchema) {
+	for _, v := range specEnum(t, reflect.TypeFor[client.Status]()) {
 		if !client.Status(v).Known() {
 			t.Errorf("spec status %q is not classified: add a Status constant for it and an entry in statusClass "+
 				"in client/invocation.go saying whether it is terminal (Wait stops) and whether it is a success", v)
@@ -49,21 +52,30 @@ func TestStatusEnumClassified(t *testing.T) {
 	}
 }
 
-// TestStatusConstantsInSpec fails for a Status constant that the spec no
-// longer lists, so a removed status is noticed.
+// TestStatusConstantsInSpec fails for a Status constant that the spec does
+// not list (one written by hand ahead of the spec, or left behind), and for
+// one that is not Known. The constants are found by type-checking the
+// package, so one added to client/ is checked without editing this test.
 func TestStatusConstantsInSpec(t *testing.T) {
 	t.Parallel()
-	checkConstantsInSpec(t, "Status", spectest.Enum(t, statusSchema))
+	enum := specEnum(t, reflect.TypeFor[client.Status]())
+	consts := spectest.Constants(t, clientPkg, "Status")
+	checkConstantsInSpec(t, "Status", consts, enum)
+	for name, v := range consts {
+		if !client.Status(v).Known() {
+			t.Errorf("client.%s (%q).Known() = false, want true", name, v)
+		}
+	}
 }
 
 // TestStepErrorCodesRoundTrip checks that every step error code in the spec
 // reaches the caller unchanged: a failing step with that code decodes to a
-// StepFailure whose Error.Code is the code. StepErrorCode keeps codes it
-// has no constant for, so a code the spec adds passes without a client
-// edit (its Known is false until someone adds a constant).
+// StepFailure whose Error.Code is the code, and Valid. StepErrorCode is the
+// generated type, so a code the spec adds passes after `make generate`
+// without a client edit.
 func TestStepErrorCodesRoundTrip(t *testing.T) {
 	t.Parallel()
-	codes := spectest.Enum(t, stepErrorCodeSchema)
+	codes := specEnum(t, reflect.TypeFor[client.StepErrorCode]())
 	for _, code := range codes {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
@@ -71,155 +83,81 @@ func TestStepErrorCodesRoundTrip(t *testing.T) {
 			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); err != nil {
 				t.Fatalf("test body with code %q does not validate against the spec: %v", code, err)
 			}
-			inv := decode(t, body)
+			inv := specGet(t, body)
 			failed := inv.FailedSteps()
 			if len(failed) != 1 {
 				t.Fatalf("FailedSteps() has %d steps, want 1", len(failed))
 			}
-			if got := failed[0].Error.Code; got != client.StepErrorCode(code) {
+			got := failed[0].Error.Code
+			if got != client.StepErrorCode(code) {
 				t.Errorf("Error.Code = %q, want %q", got, code)
 			}
-			if got := failed[0].Error.Code.String(); got != code {
-				t.Errorf("Error.Code.String() = %q, want %q", got, code)
+			if !got.Valid() {
+				t.Errorf("Error.Code %q: Valid() = false, want true for a code the spec lists", got)
 			}
 		})
 	}
 }
 
 // TestStepErrorCodeConstantsInSpec fails for a StepErrorCode constant that
-// the spec no longer lists: the API will never send it, so code that
-// switches on it is dead.
+// the spec does not list: the API will never send it, so code that switches
+// on it is dead.
 func TestStepErrorCodeConstantsInSpec(t *testing.T) {
 	t.Parallel()
-	checkConstantsInSpec(t, "StepErrorCode", spectest.Enum(t, stepErrorCodeSchema))
+	enum := specEnum(t, reflect.TypeFor[client.StepErrorCode]())
+	consts := spectest.Constants(t, clientPkg, "StepErrorCode")
+	checkConstantsInSpec(t, "StepErrorCode", consts, enum)
+	for name, v := range consts {
+		if !client.StepErrorCode(v).Valid() {
+			t.Errorf("client.%s (%q).Valid() = false, want true", name, v)
+		}
+	}
 }
 
-// checkConstantsInSpec checks that every constant of the named client type
-// is in enum and is Known. The constants are read from the package source,
-// so one added to client/ is checked without editing this test.
-func checkConstantsInSpec(t *testing.T, typeName string, enum []string) {
+// checkConstantsInSpec checks that every constant is in enum. It fails when
+// there are no constants, so the check cannot pass vacuously.
+func checkConstantsInSpec(t *testing.T, typeName string, consts map[string]string, enum []string) {
 	t.Helper()
-	consts := clientConstants(t, typeName)
 	if len(consts) == 0 {
-		t.Fatalf("found no constants of type client.%s in client/*.go", typeName)
+		t.Fatalf("found no constants of type client.%s", typeName)
 	}
 	for name, v := range consts {
 		if !slices.Contains(enum, v) {
 			t.Errorf("client.%s = %q is not in the spec's enum %v: remove it or check the spec", name, v, enum)
 		}
 	}
-	switch typeName {
-	case "Status":
-		for name, v := range consts {
-			if !client.Status(v).Known() {
-				t.Errorf("client.%s(%q).Known() = false, want true", name, v)
-			}
-		}
-	case "StepErrorCode":
-		for name, v := range consts {
-			if !client.StepErrorCode(v).Known() {
-				t.Errorf("client.%s(%q).Known() = false, want true", name, v)
-			}
-		}
-	}
 }
 
-// clientSource returns the parsed non-test files of the client package.
-func clientSource(t *testing.T) (*token.FileSet, []*ast.File) {
+// specEnum returns the string enum values of every spec property whose Go
+// field has type typ, in order, without repeats. It fails when no property
+// has that type.
+func specEnum(t *testing.T, typ reflect.Type) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(spectest.Root(t), "client", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, path := range paths {
-		if strings.HasSuffix(path, "_test.go") {
+	sites, _ := specSites(t)
+	var out []string
+	found := false
+	for _, s := range sites {
+		if s.typ != typ {
 			continue
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
+		found = true
+		if len(s.schema.Enum) == 0 {
+			t.Fatalf("%s has Go type %v but no enum in the spec", s.path, typ)
 		}
-		files = append(files, f)
+		for _, v := range s.schema.Enum {
+			str, ok := v.(string)
+			if !ok {
+				t.Fatalf("%s: enum value %#v is not a string", s.path, v)
+			}
+			if !slices.Contains(out, str) {
+				out = append(out, str)
+			}
+		}
 	}
-	return fset, files
-}
-
-// clientConstants returns the string constants declared with the given type
-// in the client package, by constant name.
-func clientConstants(t *testing.T, typeName string) map[string]string {
-	t.Helper()
-	fset, files := clientSource(t)
-	out := make(map[string]string)
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typeName {
-					continue
-				}
-				for i, name := range vs.Names {
-					var lit *ast.BasicLit
-					if i < len(vs.Values) {
-						lit, _ = vs.Values[i].(*ast.BasicLit)
-					}
-					if lit == nil || lit.Kind != token.STRING {
-						t.Fatalf("%s: constant %s is not a string literal", fset.Position(name.Pos()), name.Name)
-					}
-					v, err := strconv.Unquote(lit.Value)
-					if err != nil {
-						t.Fatal(err)
-					}
-					out[name.Name] = v
-				}
-			}
-		}
+	if !found {
+		t.Fatalf("no property of the spec has Go type %v", typ)
 	}
 	return out
-}
-
-// clientStructTags returns the JSON names in the json tags of the client
-// package's struct type typeName, by field name, or nil if there is no
-// such type.
-func clientStructTags(t *testing.T, typeName string) map[string]string {
-	t.Helper()
-	_, files := clientSource(t)
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				st, ok := ts.Type.(*ast.StructType)
-				if !ok || ts.Name.Name != typeName {
-					continue
-				}
-				tags := make(map[string]string)
-				for _, field := range st.Fields.List {
-					if field.Tag == nil || len(field.Names) == 0 {
-						continue
-					}
-					raw, err := strconv.Unquote(field.Tag.Value)
-					if err != nil {
-						t.Fatal(err)
-					}
-					name, _, _ := strings.Cut(reflect.StructTag(raw).Get("json"), ",")
-					if name != "" && name != "-" {
-						tags[field.Names[0].Name] = name
-					}
-				}
-				return tags
-			}
-		}
-	}
-	return nil
 }
 
 // failedWithCode returns the "failed" fixture with its failing step's error
@@ -248,228 +186,16 @@ func failedWithCode(t *testing.T, code string) []byte {
 	return out
 }
 
-// TestWireMatchesSpec checks the client's JSON decoding against the spec.
-// Every json tag must be a property of its schema: the exported types' tags
-// are read by reflection, the unexported wire structs' from the source.
-// Then every fixture is decoded both by the client and generically, and each
-// field the client exposes must equal the value under its spec name. Every
-// field must be non-zero in at least one fixture, so that no comparison is
-// vacuous.
-func TestWireMatchesSpec(t *testing.T) {
-	t.Parallel()
-	doc := spectest.Load(t)
-
-	t.Run("tags", func(t *testing.T) {
-		t.Parallel()
-		for _, tc := range []struct {
-			typ    any
-			schema string // unique suffix of the schema's name
-		}{
-			{client.Progress{}, "ApplicationJsonSchemaProgress"},
-			{client.ErrorInfo{}, "ApplicationJsonSchemaError"},
-			{client.Request{}, "ApplicationJsonSchemaRequest"},
-			{client.RequestStep{}, "RequestStepsItems"},
-			{client.RequestStepOptions{}, "RequestStepsItemsOptions"},
-			{client.ResolvedTarget{}, "OneOf0Resolved"},
-			{client.Binding{}, "OneOf0Binding"},
-			{client.StepError{}, "OneOf1Error"},
-			{client.Diagnostic{}, "OneOf1ErrorDiagnostic"},
-			{client.Fix{}, "DiagnosticFixesItems"},
-		} {
-			rt := reflect.TypeOf(tc.typ)
-			name, s := schemaBySuffix(t, doc, tc.schema)
-			tags := jsonTags(rt)
-			if len(tags) == 0 {
-				t.Errorf("client.%s has no json tags", rt.Name())
-			}
-			for field, tag := range tags {
-				if _, ok := s.Properties[tag]; !ok {
-					t.Errorf("client.%s.%s has json tag %q, which is not a property of schema %s (properties: %s)",
-						rt.Name(), field, tag, name, strings.Join(propertyNames(s), ", "))
-				}
-			}
-		}
-	})
-
-	invSchema := invocationSchema(t, doc)
-	_, resultSchema := schemaBySuffix(t, doc, "ApplicationJsonSchemaResult")
-	_, stepSchema := schemaBySuffix(t, doc, "ApplicationJsonSchemaResultStepsItems")
-	stepProps := map[string]bool{} // a step is either variant
-	for _, variant := range stepSchema.OneOf {
-		for p := range variant.Value.Properties {
-			stepProps[p] = true
-		}
-	}
-
-	// The unexported wire structs, read from the source: encoding/json
-	// matches names case-insensitively, so only the tags themselves show
-	// a "correlationID" that should be "correlationId".
-	t.Run("wire", func(t *testing.T) {
-		t.Parallel()
-		for _, tc := range []struct {
-			typ   string
-			props func(string) bool
-		}{
-			{"wireInvocation", func(p string) bool { _, ok := invSchema.Properties[p]; return ok }},
-			{"wireResult", func(p string) bool { _, ok := resultSchema.Properties[p]; return ok }},
-			{"wireStep", func(p string) bool { return stepProps[p] }},
-		} {
-			tags := clientStructTags(t, tc.typ)
-			if len(tags) == 0 {
-				t.Errorf("client/*.go has no struct %s with json tags: update this test to the client's wire types", tc.typ)
-			}
-			for field, tag := range tags {
-				if !tc.props(tag) {
-					t.Errorf("client %s.%s has json tag %q, which the spec does not define", tc.typ, field, tag)
-				}
-			}
-		}
-	})
-
-	nonZero := map[string]bool{} // key -> seen non-zero in some fixture
-	var keys []string
-	for _, name := range spectest.FixtureNames(t) {
-		raw := spectest.Fixture(t, name)
-		inv := decode(t, raw)
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		check := func(key string, schema *openapi3.Schema, got, want any) {
-			t.Helper()
-			if _, ok := schema.Properties[key]; !ok {
-				t.Errorf("%s: the client reads %q, which the spec does not define", name, key)
-			}
-			if !slices.Contains(keys, key) {
-				keys = append(keys, key)
-			}
-			g, w := normalize(generic(t, got)), normalize(want)
-			if w != nil {
-				nonZero[key] = true
-			}
-			if !reflect.DeepEqual(g, w) {
-				t.Errorf("%s: %s: client decoded %s, the wire has %s", name, key, js(g), js(w))
-			}
-		}
-		for _, f := range []struct {
-			key string
-			got any
-		}{
-			{"id", inv.ID},
-			{"runId", inv.RunID},
-			{"runtimeId", inv.RuntimeID},
-			{"spaceId", inv.SpaceID},
-			{"status", inv.Status},
-			{"executionMode", inv.ExecutionMode},
-			{"runtimeKind", inv.RuntimeKind},
-			{"entryCall", inv.EntryCall},
-			{"sequenceNo", inv.SequenceNo},
-			{"stepCount", inv.StepCount},
-			{"artifactCount", inv.ArtifactCount},
-			{"connector", inv.Connector},
-			{"correlationId", inv.CorrelationID},
-			{"metadata", inv.Metadata},
-			{"progress", inv.Progress},
-			{"error", inv.Error},
-			{"request", inv.Request},
-			{"durationMs", inv.Duration.Milliseconds()},
-			{"createdAt", wireTime(inv.CreatedAt)},
-			{"startedAt", wireTime(inv.StartedAt)},
-			{"finishedAt", wireTime(inv.FinishedAt)},
-			{"cancelRequestedAt", wireTime(inv.CancelRequestedAt)},
-			{"lastHeartbeatAt", wireTime(inv.LastHeartbeatAt)},
-		} {
-			want := m[f.key]
-			if _, isTime := f.got.(timeValue); isTime && want != nil {
-				want = canonTime(t, name, f.key, want)
-			}
-			check(f.key, invSchema, f.got, want)
-		}
-
-		// The result and its steps.
-		wr, _ := m["result"].(map[string]any)
-		if (inv.Result == nil) != (wr == nil) {
-			t.Errorf("%s: client Result is %v, wire result is %s", name, inv.Result, js(m["result"]))
-			continue
-		}
-		if wr == nil {
-			continue
-		}
-		check("ok", resultSchema, inv.Result.OK, wr["ok"])
-		check("mode", resultSchema, inv.Result.Mode, wr["mode"])
-		check("runtimeId", resultSchema, inv.Result.RuntimeID, wr["runtimeId"])
-		wsteps, _ := wr["steps"].([]any)
-		steps := inv.Steps()
-		if len(steps) != len(wsteps) {
-			t.Errorf("%s: client has %d steps, wire has %d", name, len(steps), len(wsteps))
-			continue
-		}
-		for i := range steps {
-			st := &steps[i]
-			ws := wsteps[i].(map[string]any)
-			stepCheck := func(key string, got any) {
-				t.Helper()
-				if !stepProps[key] {
-					t.Errorf("%s: step %d: the client reads %q, which no step variant defines", name, i, key)
-				}
-				g, w := normalize(generic(t, got)), normalize(ws[key])
-				if !reflect.DeepEqual(g, w) {
-					t.Errorf("%s: step %d: %s: client decoded %s, the wire has %s", name, i, key, js(g), js(w))
-				}
-			}
-			if err := st.Err(); err != nil {
-				t.Errorf("%s: step %d: %v", name, i, err)
-				continue
-			}
-			stepCheck("ok", st.OK())
-			stepCheck("index", st.Index())
-			stepCheck("call", st.Call())
-			if s, ok := st.Success(); ok {
-				stepCheck("resolved", s.Resolved)
-				stepCheck("binding", s.Binding)
-				stepCheck("result", s.Result())
-				nonZero["step.resolved"] = true
-				if s.Binding != nil {
-					nonZero["step.binding"] = true
-				}
-			}
-			if f, ok := st.Failure(); ok {
-				stepCheck("error", f.Error)
-				nonZero["step.error"] = true
-				if f.Error.Hint != "" {
-					nonZero["step.error.hint"] = true
-				}
-				if d := f.Error.Diagnostic; d != nil && d.DocsURL != "" && len(d.Fixes) > 0 {
-					nonZero["step.error.diagnostic"] = true
-				}
-			}
-		}
-	}
-	keys = append(keys, "step.resolved", "step.binding", "step.error", "step.error.hint", "step.error.diagnostic")
-	for _, k := range keys {
-		if !nonZero[k] {
-			t.Errorf("no fixture in testdata/invocations has a non-empty %q, so its decoding is untested", k)
-		}
-	}
-}
-
-// decode returns the invocation the client decodes from body, served as a
-// 200 application/json response to GET /v1/invocations/{id}.
-func decode(t *testing.T, body []byte) *client.Invocation {
+// specGet returns what c.Invocations.Get returns for body, served as a 200
+// application/json response by a test server.
+func specGet(t *testing.T, body []byte) *client.Invocation {
 	t.Helper()
-	c, err := client.New(
-		client.WithAPIKey("test-key"),
-		client.WithBaseURL("http://127.0.0.1:1"),
-		client.WithMaxRetries(0),
-		client.WithHTTPClient(doerFunc(func(req *http.Request) (*http.Response, error) {
-			return &http.Response{
-				StatusCode: http.StatusOK,
-				Header:     http.Header{"Content-Type": {"application/json"}},
-				Body:       io.NopCloser(bytes.NewReader(body)),
-				Request:    req,
-			}, nil
-		})),
-	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := client.New(client.WithAPIKey("k"), client.WithBaseURL(srv.URL), client.WithMaxRetries(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,163 +206,336 @@ func decode(t *testing.T, body []byte) *client.Invocation {
 	return inv
 }
 
-type doerFunc func(*http.Request) (*http.Response, error)
+// A specSite is one property of the spec's GET /v1/invocations/{id} body and
+// the Go field it reaches from client.Invocation.
+type specSite struct {
+	path   string           // "invocation.result.steps[ok=true].call"; see spectest.PropPath
+	name   string           // the property's JSON name
+	schema *openapi3.Schema // its schema, nullable wrapper removed
+	typ    reflect.Type     // the Go field's type
+	access []specAccessor   // from a client.Invocation to the field
+}
 
-func (f doerFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+// A specAccessor takes one step from a Go value towards a field: a struct
+// field, a pointer's target, a slice's elements, a map's values, or a union
+// member. It returns nothing where the value has nothing there (a nil
+// pointer, an empty slice, a step of the other variant).
+type specAccessor func(reflect.Value) []reflect.Value
 
-// invocationSchema returns the schema of GET /v1/invocations/{id}'s 200
-// response, found by path so that a rename of the schema does not matter.
-func invocationSchema(t *testing.T, doc *openapi3.T) *openapi3.Schema {
+// values returns the field's values in root, an addressable
+// client.Invocation: one per array item on the way.
+func (s specSite) values(root reflect.Value) []reflect.Value {
+	vs := []reflect.Value{root}
+	for _, step := range s.access {
+		var next []reflect.Value
+		for _, v := range vs {
+			next = append(next, step(v)...)
+		}
+		vs = next
+	}
+	return vs
+}
+
+// unionAccessors names, for each Go type that holds a union of the spec,
+// the method that returns each member, by the member's label (see
+// spectest.Variants). The method returns (*Member, bool). A member a spec
+// bump adds to a union needs an accessor: TestEveryPropertyReachesUsers
+// names it.
+var unionAccessors = map[reflect.Type]map[string]string{
+	reflect.TypeFor[client.Step](): {"ok=true": "Success", "ok=false": "Failure"},
+}
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+// maxSpecDepth bounds the walk, in case a spec bump brings a recursive
+// schema.
+const maxSpecDepth = 32
+
+// specSites walks the GET /v1/invocations/{id} 200 schema (as oapi-codegen
+// reads it) and client.Invocation together, and returns a site for every
+// property that has a Go field, and a problem, by path, for every property
+// that has none or whose Go type does not fit its schema:
+//
+//   - an object is a struct (or a pointer to one); its properties are
+//     fields with that JSON name, promoted from embedded structs as
+//     encoding/json promotes them (the shallowest wins);
+//   - an object with no properties is a map with string keys;
+//   - an "any" value is json.RawMessage, and nothing else is;
+//   - an array is a slice; a union is a Go type listed in unionAccessors;
+//   - a string is a string type or time.Time, an integer an integer type,
+//     a number a float, a boolean a bool.
+func specSites(t *testing.T) ([]specSite, map[string]string) {
 	t.Helper()
-	item := doc.Paths.Find("/v1/invocations/{id}")
-	if item == nil || item.Get == nil {
-		t.Fatal("spec has no GET /v1/invocations/{id}")
-	}
-	resp := item.Get.Responses.Status(http.StatusOK)
-	if resp == nil || resp.Value == nil {
-		t.Fatal("GET /v1/invocations/{id} has no 200 response")
-	}
-	mt := resp.Value.Content.Get("application/json")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		t.Fatal("GET /v1/invocations/{id} 200 has no application/json schema")
-	}
-	return mt.Schema.Value
+	doc := spectest.LoadGenerated(t)
+	w := &siteWalker{problems: map[string]string{}}
+	w.walk(spectest.RootPath, spectest.InvocationSchema(t, doc), reflect.TypeFor[client.Invocation](), nil, 0)
+	return w.sites, w.problems
 }
 
-// schemaBySuffix returns the one component schema whose name ends with
-// suffix, and its name.
-func schemaBySuffix(t *testing.T, doc *openapi3.T, suffix string) (string, *openapi3.Schema) {
-	t.Helper()
-	var names []string
-	for name := range doc.Components.Schemas {
-		if strings.HasSuffix(name, suffix) {
-			names = append(names, name)
+type siteWalker struct {
+	sites    []specSite
+	problems map[string]string
+}
+
+func (w *siteWalker) problem(path, format string, args ...any) {
+	w.problems[path] = path + ": " + fmt.Sprintf(format, args...)
+}
+
+func (w *siteWalker) walk(path string, ref *openapi3.SchemaRef, typ reflect.Type, acc []specAccessor, depth int) {
+	if depth > maxSpecDepth {
+		w.problem(path, "nested more than %d levels deep; is the schema recursive?", maxSpecDepth)
+		return
+	}
+	s := spectest.NonNull(ref).Value
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+		acc = append(slices.Clip(acc), derefAccessor)
+	}
+	switch {
+	case spectest.IsAny(s):
+		if typ != rawType {
+			w.problem(path, "an \"any\" value in the spec must be json.RawMessage in Go (overlay rule 1), not %v", typ)
 		}
+		return
+	case typ == rawType || typ.Kind() == reflect.Interface:
+		w.problem(path, "is %s in the spec but untyped %v in Go: only \"any\" values may stay raw", schemaKind(s), typ)
+		return
 	}
-	if len(names) != 1 {
-		slices.Sort(names)
-		t.Fatalf("want one component schema ending with %q, found %d: %v", suffix, len(names), names)
+	if vs := spectest.Variants(s); vs != nil {
+		w.walkUnion(path, vs, typ, acc, depth)
+		return
 	}
-	return names[0], doc.Components.Schemas[names[0]].Value
-}
-
-func propertyNames(s *openapi3.Schema) []string {
-	names := make([]string, 0, len(s.Properties))
-	for p := range s.Properties {
-		names = append(names, p)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// jsonTags returns the JSON names of rt's fields, by field name.
-func jsonTags(rt reflect.Type) map[string]string {
-	tags := make(map[string]string)
-	for f := range rt.Fields() {
-		tag, ok := f.Tag.Lookup("json")
-		if !ok || !f.IsExported() {
-			continue
+	kind := typ.Kind()
+	switch spectest.Type(s) {
+	case openapi3.TypeObject, "":
+		if len(s.Properties) == 0 {
+			if kind != reflect.Map || typ.Key().Kind() != reflect.String {
+				w.problem(path, "is %s in the spec but %v in Go, not a map with string keys", schemaKind(s), typ)
+				return
+			}
+			values := s.AdditionalProperties.Schema
+			if values == nil {
+				values = &openapi3.SchemaRef{Value: &openapi3.Schema{}}
+			}
+			w.walk(spectest.MapValuePath(path), values, typ.Elem(), append(slices.Clip(acc), mapValuesAccessor), depth+1)
+			return
 		}
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "-" {
-			continue
+		if kind != reflect.Struct || typ == timeType {
+			w.problem(path, "is an object in the spec but %v in Go, not a struct", typ)
+			return
 		}
-		if name == "" {
-			name = f.Name
+		fields := jsonFields(typ)
+		for _, name := range spectest.SortedProperties(s) {
+			pp := spectest.PropPath(path, name)
+			f, ok := fields[name]
+			if !ok {
+				w.problem(pp, "no typed Go field: %v has no field with JSON name %q (regenerate, or check the overlay and the types in client/)", typ, name)
+				continue
+			}
+			prop := s.Properties[name]
+			st := specSite{
+				path:   pp,
+				name:   name,
+				schema: spectest.NonNull(prop).Value,
+				typ:    f.typ,
+				access: append(slices.Clip(acc), fieldAccessor(f.index)),
+			}
+			w.sites = append(w.sites, st)
+			w.walk(pp, prop, f.typ, st.access, depth+1)
 		}
-		tags[f.Name] = name
+	case openapi3.TypeArray:
+		if kind != reflect.Slice && kind != reflect.Array {
+			w.problem(path, "is an array in the spec but %v in Go", typ)
+			return
+		}
+		items := s.Items
+		if items == nil {
+			items = &openapi3.SchemaRef{Value: &openapi3.Schema{}}
+		}
+		w.walk(spectest.ItemPath(path), items, typ.Elem(), append(slices.Clip(acc), elemsAccessor), depth+1)
+	case openapi3.TypeString:
+		if kind != reflect.String && typ != timeType {
+			w.problem(path, "is a string in the spec but %v in Go", typ)
+		}
+	case openapi3.TypeInteger:
+		if !(kind >= reflect.Int && kind <= reflect.Uint64) {
+			w.problem(path, "is an integer in the spec but %v in Go", typ)
+		}
+	case openapi3.TypeNumber:
+		if kind != reflect.Float32 && kind != reflect.Float64 {
+			w.problem(path, "is a number in the spec but %v in Go", typ)
+		}
+	case openapi3.TypeBoolean:
+		if kind != reflect.Bool {
+			w.problem(path, "is a boolean in the spec but %v in Go", typ)
+		}
+	default:
+		w.problem(path, "has type %v in the spec, which this test does not know", s.Type.Slice())
 	}
-	return tags
 }
 
-// timeValue is a client time as it would appear on the wire, in a canonical
-// form; the zero time is absent.
-type timeValue string
-
-func wireTime(tm time.Time) any {
-	if tm.IsZero() {
-		return nil
-	}
-	return timeValue(tm.UTC().Format(time.RFC3339Nano))
-}
-
-// canonTime parses a wire timestamp and formats it like wireTime.
-func canonTime(t *testing.T, fixture, key string, v any) any {
-	t.Helper()
-	s, ok := v.(string)
+// walkUnion walks each member of a union through the accessor that
+// returns it.
+func (w *siteWalker) walkUnion(path string, vs []spectest.Variant, typ reflect.Type, acc []specAccessor, depth int) {
+	methods, ok := unionAccessors[typ]
 	if !ok {
-		t.Errorf("%s: %s is %s, want a string", fixture, key, js(v))
-		return v
+		w.problem(path, "is a union of %d members in the spec but %v in Go, which has no accessors for them (see unionAccessors)", len(vs), typ)
+		return
 	}
-	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Errorf("%s: %s: %v", fixture, key, err)
-		return v
+	for _, v := range vs {
+		mp := spectest.MemberPath(path, v.Label)
+		name, ok := methods[v.Label]
+		if !ok {
+			w.problem(mp, "no accessor on %v for the union member %s (see unionAccessors)", typ, v.Label)
+			continue
+		}
+		m, ok := reflect.PointerTo(typ).MethodByName(name)
+		if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 2 || m.Type.Out(1).Kind() != reflect.Bool {
+			w.problem(mp, "(*%v).%s is not a method returning (member, bool)", typ, name)
+			continue
+		}
+		w.walk(mp, v.Schema, m.Type.Out(0), append(slices.Clip(acc), memberAccessor(name)), depth+1)
 	}
-	return tm.UTC().Format(time.RFC3339Nano)
 }
 
-// generic returns v as encoding/json would decode its encoding into an any.
-func generic(t *testing.T, v any) any {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
+func schemaKind(s *openapi3.Schema) string {
+	if typ := spectest.Type(s); typ != "" {
+		return "a JSON " + typ
 	}
-	var out any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
+	return "typed (" + strings.Join(s.Type.Slice(), ", ") + ")"
+}
+
+// goField is a struct field as encoding/json sees it.
+type goField struct {
+	index []int
+	typ   reflect.Type
+}
+
+// jsonFields returns the fields encoding/json decodes into for each JSON
+// name of struct type typ: fields of embedded structs without a JSON name
+// are promoted, and of the fields with one name the shallowest wins (a
+// tagged one among equals; none if still tied). Names match exactly, as
+// json v2 matches them.
+func jsonFields(typ reflect.Type) map[string]goField {
+	type candidate struct {
+		goField
+		depth  int
+		tagged bool
+	}
+	type embedded struct {
+		typ   reflect.Type
+		index []int
+	}
+	byName := map[string][]candidate{}
+	seen := map[reflect.Type]bool{}
+	next := []embedded{{typ, nil}}
+	for depth := 0; len(next) > 0; depth++ {
+		current := next
+		next = nil
+		for _, e := range current {
+			if seen[e.typ] {
+				continue
+			}
+			seen[e.typ] = true
+			for i := range e.typ.NumField() {
+				sf := e.typ.Field(i)
+				tag := sf.Tag.Get("json")
+				if tag == "-" {
+					continue
+				}
+				name, _, _ := strings.Cut(tag, ",")
+				index := append(slices.Clone(e.index), i)
+				ft := sf.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if sf.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+					next = append(next, embedded{ft, index})
+					continue
+				}
+				if !sf.IsExported() {
+					continue
+				}
+				tagged := name != ""
+				if !tagged {
+					name = sf.Name
+				}
+				byName[name] = append(byName[name], candidate{goField{index, sf.Type}, depth, tagged})
+			}
+		}
+	}
+	out := map[string]goField{}
+	for name, cs := range byName {
+		top := cs[0].depth
+		for _, c := range cs {
+			top = min(top, c.depth)
+		}
+		var shallow, tagged []candidate
+		for _, c := range cs {
+			if c.depth == top {
+				shallow = append(shallow, c)
+				if c.tagged {
+					tagged = append(tagged, c)
+				}
+			}
+		}
+		switch {
+		case len(shallow) == 1:
+			out[name] = shallow[0].goField
+		case len(tagged) == 1:
+			out[name] = tagged[0].goField
+		}
 	}
 	return out
 }
 
-// normalize drops what the client represents as a zero value: nulls,
-// empty strings, zeros, false, and empty objects and arrays. The SDK
-// documents that absent and null fields are zero, so only a non-zero value
-// can tell whether a field was decoded from the right key. It returns nil
-// for a value that is entirely zero.
-func normalize(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any)
-		for k, e := range v {
-			if n := normalize(e); n != nil {
-				out[k] = n
-			}
-		}
-		if len(out) == 0 {
+func fieldAccessor(index []int) specAccessor {
+	return func(v reflect.Value) []reflect.Value {
+		f, err := v.FieldByIndexErr(index) // fails through a nil embedded pointer
+		if err != nil {
 			return nil
 		}
-		return out
-	case []any:
-		if len(v) == 0 {
-			return nil
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = normalize(e) // keep positions: nil stands for a zero element
-		}
-		return out
-	case string:
-		if v == "" {
-			return nil
-		}
-	case float64:
-		if v == 0 {
-			return nil
-		}
-	case bool:
-		if !v {
-			return nil
-		}
+		return []reflect.Value{f}
 	}
-	return v
 }
 
-func js(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
+func derefAccessor(v reflect.Value) []reflect.Value {
+	if v.IsNil() {
+		return nil
 	}
-	return string(b)
+	return []reflect.Value{v.Elem()}
+}
+
+func elemsAccessor(v reflect.Value) []reflect.Value {
+	out := make([]reflect.Value, v.Len())
+	for i := range out {
+		out[i] = v.Index(i)
+	}
+	return out
+}
+
+func mapValuesAccessor(v reflect.Value) []reflect.Value {
+	var out []reflect.Value
+	for it := v.MapRange(); it.Next(); {
+		out = append(out, it.Value())
+	}
+	return out
+}
+
+func memberAccessor(method string) specAccessor {
+	return func(v reflect.Value) []reflect.Value {
+		if !v.CanAddr() { // a map value
+			p := reflect.New(v.Type())
+			p.Elem().Set(v)
+			v = p.Elem()
+		}
+		out := v.Addr().MethodByName(method).Call(nil)
+		if !out[1].Bool() {
+			return nil
+		}
+		return []reflect.Value{out[0]}
+	}
 }
