@@ -274,8 +274,10 @@ func unfixable(err error) bool {
 		return true
 	}
 	msg := err.Error()
+	// net/http exposes these only as strings.
 	return strings.Contains(msg, "unsupported protocol scheme") ||
-		strings.Contains(msg, "no Host in request URL")
+		strings.Contains(msg, "no Host in request URL") ||
+		strings.Contains(msg, "server response headers exceeded")
 }
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt

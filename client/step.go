@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -173,6 +174,9 @@ func (s *Step) decode(raw []byte) error {
 	if k != '{' {
 		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
 	}
+	if len(bytes.TrimSpace(raw)) == 2 {
+		return nil // {}: no "ok" and nothing to name the step by
+	}
 	ok := new(StepSuccess)
 	if json.Unmarshal(raw, &ok.StepSuccess, stepOptions) == nil && ok.OK {
 		s.kind, s.v = okTrue, ok
@@ -209,7 +213,14 @@ func (s *Step) decode(raw []byte) error {
 // peekOK scans the top-level members of a step object for "ok" and
 // "error", skipping every value without decoding it.
 func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(raw), stepOptions)
+	if len(bytes.TrimSpace(raw)) == 2 { // {}
+		return okMissing, false, nil
+	}
+	p := peekers.Get().(*peeker)
+	defer peekers.Put(p)
+	p.r.Reset(raw)
+	p.dec.Reset(&p.r, stepOptions)
+	dec := &p.dec
 	if _, err := dec.ReadToken(); err != nil { // '{'
 		return 0, false, err
 	}
@@ -242,6 +253,15 @@ func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
 	}
 	return kind, hasError, nil
 }
+
+// peeker is a reusable decoder for peekOK: steps that are not successes
+// are rare in a real invocation, but a hostile body can hold a million.
+type peeker struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+}
+
+var peekers = sync.Pool{New: func() any { return new(peeker) }}
 
 // MarshalJSON encodes the step's variant. A step that is neither variant
 // cannot be encoded faithfully (its raw JSON is not kept) and is an error.
