@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{name: "malformed JSON", handler: raw(200, "application/json", []byte(`{"id": "x", status}`)),
 			check: wantErr(client.ErrInvalidResponse, "invalid character")},
 		{name: "truncated body", handler: raw(200, "application/json", running[:len(running)/2]),
-			check: wantErr(client.ErrInvalidResponse, "unexpected end of JSON")},
+			check: wantErr(client.ErrInvalidResponse, "unexpected EOF")},
 		{name: "empty 200 body", handler: raw(200, "application/json", nil),
 			check: wantErr(client.ErrInvalidResponse, "empty body")},
 		{name: "HTML 502 page", handler: raw(502, "text/html", []byte("<html><h1>502 Bad Gateway</h1></html>")),
@@ -85,15 +85,43 @@ func TestBadInput(t *testing.T) {
 		{name: "200 JSON labelled text/html", handler: raw(200, "text/html", running),
 			check: wantErr(client.ErrInvalidResponse, "not JSON")},
 		{name: "JSON array instead of object", handler: raw(200, "application/json", []byte(`[1,2]`)),
-			check: wantErr(client.ErrInvalidResponse, "cannot unmarshal array")},
+			check: wantErr(client.ErrInvalidResponse, "unmarshal JSON array into Go client.Invocation")},
 		{name: "status of the wrong type", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = 7 })),
-			check: wantErr(client.ErrInvalidResponse, "status")},
+			check: wantErr(client.ErrInvalidResponse, `"/status"`)},
 		{name: "null in a required string", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["id"] = nil })),
-			check: wantErr(client.ErrInvalidResponse, `"id" is missing or null`)},
+			check: wantErr(client.ErrInvalidResponse, `"id" is missing, null`)},
+		{name: "id of \"\" in the body", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["id"] = "" })),
+			check: wantErr(client.ErrInvalidResponse, `"id" is missing, null or empty`)},
+		{name: "missing createdAt", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { delete(m, "createdAt") })),
+			check: wantErr(client.ErrInvalidResponse, `"createdAt" is missing`)},
 		{name: "null status", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = nil })),
-			check: wantErr(client.ErrInvalidResponse, `"status" is missing or null`)},
+			check: wantErr(client.ErrInvalidResponse, `"status" is missing, null`)},
 		{name: "timestamp not RFC 3339", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["createdAt"] = "yesterday" })),
-			check: wantErr(client.ErrInvalidResponse, `"createdAt"`)},
+			check: wantErr(client.ErrInvalidResponse, `"/createdAt"`)},
+		// Names match case-sensitively: "Status" is an unknown field, so
+		// the body has no status.
+		{name: "name in another case", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) {
+			m["Status"] = m["status"]
+			delete(m, "status")
+		})),
+			check: wantErr(client.ErrInvalidResponse, `"status" is missing`)},
+		// A duplicate name makes the body ambiguous: which status is it?
+		{name: "duplicate name", handler: raw(200, "application/json",
+			bytes.Replace(running, []byte(`"status": "running",`), []byte(`"status": "running", "status": "succeeded",`), 1)),
+			check: wantErr(client.ErrInvalidResponse, `duplicate object member name "status"`)},
+		{name: "duplicate ok in a step", handler: raw(200, "application/json",
+			withStep(`{"index":0,"call":"page.goto","ok":false,"error":{"code":"TIMEOUT","message":"m"},"ok":true,`+resolved+`,"result":1}`)),
+			check: wantErr(client.ErrInvalidResponse, `duplicate object member name "ok"`)},
+		{name: "invalid UTF-8 in a string", handler: raw(200, "application/json",
+			bytes.Replace(running, []byte("clicking Sign in"), []byte("clicking \xff Sign in"), 1)),
+			check: wantOK(func(t *testing.T, inv *client.Invocation) {
+				if inv.Progress == nil || inv.Progress.Message != "clicking \uFFFD Sign in" {
+					t.Errorf("Progress = %+v, want the bad byte replaced by U+FFFD", inv.Progress)
+				}
+				if !bytes.Contains(inv.Raw(), []byte("clicking \xff Sign in")) {
+					t.Errorf("Raw() does not keep the body byte for byte")
+				}
+			})},
 		{name: "unknown status", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) { m["status"] = "paused" })),
 			check: wantOK(func(t *testing.T, inv *client.Invocation) {
 				if inv.Status != "paused" || inv.Status.Known() {
@@ -129,6 +157,33 @@ func TestBadInput(t *testing.T) {
 			check: wantOK(func(t *testing.T, inv *client.Invocation) {
 				if err := inv.Steps()[0].Err(); !errors.Is(err, client.ErrInvalidStep) || !strings.Contains(err.Error(), "not a boolean") {
 					t.Errorf("Err() = %v", err)
+				}
+			})},
+		{name: "failed step with a null error", handler: raw(200, "application/json",
+			withStep(`{"index":3,"call":"page.goto","ok":false,"error":null}`)),
+			check: wantErr(client.ErrInvalidResponse, `"error" is missing`)},
+		{name: "failed step with a numeric code", handler: raw(200, "application/json",
+			withStep(`{"index":3,"call":"page.goto","ok":false,"error":{"code":5,"message":"m"}}`)),
+			check: wantErr(client.ErrInvalidResponse, `"/error/code"`)},
+		{name: "successful step with a string index", handler: raw(200, "application/json",
+			withStep(`{"index":"0","call":"page.goto","ok":true,`+resolved+`,"result":1}`)),
+			check: wantErr(client.ErrInvalidResponse, `"/index"`)},
+		{name: "step that is an array", handler: raw(200, "application/json", withStep(`[{"ok":true}]`)),
+			check: wantErr(client.ErrInvalidResponse, "step is a JSON array, not an object")},
+		{name: "step that is a string", handler: raw(200, "application/json", withStep(`"ok"`)),
+			check: wantErr(client.ErrInvalidResponse, "step is a JSON string, not an object")},
+		{name: "step that is a number", handler: raw(200, "application/json", withStep(`1`)),
+			check: wantErr(client.ErrInvalidResponse, "step is a JSON number, not an object")},
+		{name: "steps that are an object", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) {
+			m["result"] = map[string]any{"mode": "fail-fast", "ok": true, "runtimeId": m["runtimeId"], "steps": map[string]any{}}
+		})),
+			check: wantErr(client.ErrInvalidResponse, `"/result/steps"`)},
+		{name: "more steps than WithMaxSteps", handler: raw(200, "application/json", spectest.Steps(50, 0)),
+			opts: []client.Option{client.WithMaxSteps(10)}, check: wantErr(client.ErrResponseTooLarge, "more than 10 steps")},
+		{name: "as many steps as WithMaxSteps", handler: raw(200, "application/json", spectest.Steps(10, 0)),
+			opts: []client.Option{client.WithMaxSteps(10)}, check: wantOK(func(t *testing.T, inv *client.Invocation) {
+				if n := len(inv.Steps()); n != 10 {
+					t.Errorf("%d steps, want 10", n)
 				}
 			})},
 		{name: "body over the cap", handler: raw(200, "application/json", spectest.Steps(50, 0)),

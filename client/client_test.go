@@ -167,6 +167,12 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"bad cap", client.WithMaxResponseBytes(0), "positive"},
 		{"bad attempt timeout", client.WithAttemptTimeout(0), "positive"},
 		{"user agent newline", client.WithUserAgent("x\r\ny"), "line break"},
+		{"empty base URL", client.WithBaseURL(""), "empty URL"},
+		{"negative Retry-After cap", client.WithRetryAfterCap(-time.Second), "negative"},
+		{"zero max steps", client.WithMaxSteps(0), "WithMaxSteps"},
+		{"nil middleware", client.WithMiddleware(nil), "nil middleware"},
+		{"nil tracer provider", client.WithTracerProvider(nil), "nil provider"},
+		{"nil meter provider", client.WithMeterProvider(nil), "nil provider"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,13 +24,13 @@ func exampleServer() (*bctrltest.Server, *client.Client) {
 		bctrltest.Running(inv, 1, 3, "opening the login page"),
 		bctrltest.Running(inv, 2, 3, "signing in"),
 		bctrltest.Succeeded(inv,
-			bctrltest.OKStep(0, "page.goto", nil),
+			bctrltest.OKStep(0, "page.goto", map[string]any{"url": "https://app.example.com/login", "status": 200}),
 			bctrltest.OKStep(1, "page.click", nil),
 			bctrltest.OKStep(2, "page.title", "Dashboard"),
 		))
 	bad := bctrltest.NewInvocation("inv-bad")
 	srv.Add(bctrltest.Failed(bad, "step 1 failed",
-		bctrltest.OKStep(0, "page.goto", nil),
+		bctrltest.OKStep(0, "page.goto", map[string]any{"url": "https://app.example.com/login", "status": 200}),
 		bctrltest.WithDiagnostic(
 			bctrltest.ErrStep(1, "page.clik", "UNKNOWN_CALL", "unknown call page.clik", "did you mean page.click?"),
 			bctrltest.NewDiagnostic("diag-1", bctrltest.Fix("Use page.click", "page.click('#login')"))),
@@ -50,12 +50,16 @@ func ExampleInvocationsService_Get() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(inv.Status, inv.Progress.Step, "/", inv.Progress.TotalSteps, inv.Progress.Message)
+	fmt.Println(inv.ID, inv.Status, inv.Status.IsTerminal())
+	if p := inv.Progress; p != nil {
+		fmt.Println(p.Step, "/", p.TotalSteps, p.Message)
+	}
 
 	_, err = c.Invocations.Get(context.Background(), "no-such-id")
 	fmt.Println(errors.Is(err, client.ErrNotFound))
 	// Output:
-	// running 1 / 3 opening the login page
+	// inv-ok running false
+	// 1 / 3 opening the login page
 	// true
 }
 
@@ -82,20 +86,76 @@ func ExampleStep() {
 	for i := range steps {
 		st := &steps[i]
 		if s, ok := st.Success(); ok {
-			fmt.Printf("step %d %s: ok\n", s.Index, s.Call)
+			fmt.Printf("step %d %s: ok: %s\n", s.Index, s.Call, s.Result)
 		} else if f, ok := st.Failure(); ok {
-			fmt.Printf("step %d %s: %s: %s (hint: %s)\n", f.Index, f.Call, f.Error.Code, f.Error.Message, f.Error.Hint)
-			for _, fix := range f.Error.Diagnostic.Fixes {
-				fmt.Printf("  fix: %s: %s\n", fix.Title, fix.Command)
+			fmt.Printf("step %d %s: %s\n", f.Index, f.Call, client.StepErrorText(&f.Error))
+			if d := f.Error.Diagnostic; d != nil {
+				for _, fix := range d.Fixes {
+					fmt.Printf("  fix: %s: %s\n", fix.Title, fix.Command)
+				}
 			}
 		} else {
-			fmt.Println(st.Err())
+			fmt.Println(st.Err()) // "ok" missing or not a boolean
 		}
 	}
 	// Output:
-	// step 0 page.goto: ok
+	// step 0 page.goto: ok: {"status":200,"url":"https://app.example.com/login"}
 	// step 1 page.clik: UNKNOWN_CALL: unknown call page.clik (hint: did you mean page.click?)
 	//   fix: Use page.click: page.click('#login')
+}
+
+func ExampleStepSuccess_DecodeResult() {
+	srv, c := exampleServer()
+	defer srv.Close()
+
+	inv, err := c.Invocations.Get(context.Background(), "inv-bad")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, ok := inv.Steps()[0].Success()
+	if !ok {
+		log.Fatal("step 0 did not succeed")
+	}
+	var page struct {
+		URL    string `json:"url"`
+		Status int    `json:"status"`
+	}
+	if err := s.DecodeResult(&page); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(page.URL, page.Status)
+	// Output:
+	// https://app.example.com/login 200
+}
+
+func ExampleResultAs() {
+	srv, c := exampleServer()
+	defer srv.Close()
+	ctx := context.Background()
+
+	inv, err := c.Invocations.Wait(ctx, "inv-ok", client.WithPollInterval(time.Millisecond, 10*time.Millisecond))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range inv.Steps() {
+		s, ok := inv.Steps()[i].Success()
+		if !ok {
+			continue
+		}
+		title, err := client.ResultAs[string](s)
+		switch {
+		case errors.Is(err, client.ErrNullResult):
+			fmt.Printf("%s: no result\n", s.Call)
+		case err != nil:
+			fmt.Printf("%s: not a string\n", s.Call)
+		default:
+			fmt.Printf("%s: %q\n", s.Call, title)
+		}
+	}
+	// Output:
+	// page.goto: not a string
+	// page.click: no result
+	// page.title: "Dashboard"
 }
 
 func ExampleInvocationsService_Wait() {
@@ -116,9 +176,9 @@ func ExampleInvocationsService_Wait() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var title string
 	last, _ := inv.Steps()[2].Success()
-	if err := last.DecodeResult(&title); err != nil {
+	title, err := client.ResultAs[string](last)
+	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("title:", title)
@@ -126,7 +186,9 @@ func ExampleInvocationsService_Wait() {
 	_, err = c.Invocations.Wait(ctx, "inv-bad", client.WithPollInterval(time.Millisecond, 10*time.Millisecond))
 	var failed *client.InvocationError
 	if errors.As(err, &failed) {
-		fmt.Println(failed.Status, len(failed.FailedSteps), failed.FailedSteps[0].Error.Code)
+		f := failed.FailedSteps[0]
+		fmt.Println(failed.Status, len(failed.FailedSteps), f.Error.Code)
+		fmt.Println(client.ErrorInfoText(failed.Err))
 	}
 	// Output:
 	// running 1/3 opening the login page
@@ -134,6 +196,7 @@ func ExampleInvocationsService_Wait() {
 	// succeeded
 	// title: Dashboard
 	// failed 1 UNKNOWN_CALL
+	// step 1 failed
 }
 
 func ExampleInvocationsService_Watch() {
@@ -145,10 +208,10 @@ func ExampleInvocationsService_Watch() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(inv.Status)
+		fmt.Println(inv.Status, inv.Progress != nil)
 	}
 	// Output:
-	// running
-	// running
-	// succeeded
+	// running true
+	// running true
+	// succeeded false
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/internal/spectest"
@@ -86,8 +87,8 @@ func TestGetFixtures(t *testing.T) {
 			if !inv.CreatedAt.Equal(created) || inv.CreatedAt.IsZero() {
 				t.Errorf("CreatedAt = %v, fixture has %v", inv.CreatedAt, m["createdAt"])
 			}
-			if d, ok := m["durationMs"].(float64); ok && inv.Duration != time.Duration(d)*time.Millisecond {
-				t.Errorf("Duration = %v, fixture has %vms", inv.Duration, d)
+			if d, ok := m["durationMs"].(float64); ok && inv.Duration() != time.Duration(d)*time.Millisecond {
+				t.Errorf("Duration() = %v, fixture has %vms", inv.Duration(), d)
 			}
 			if string(inv.Raw()) != string(body) {
 				t.Errorf("Raw() differs from the body served")
@@ -104,7 +105,7 @@ func TestGetNullsAreZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	if inv.Progress != nil || inv.Error != nil || inv.Request != nil || inv.Result != nil || inv.Metadata != nil ||
-		inv.Connector != "" || inv.CorrelationID != "" || inv.Duration != 0 || inv.Steps() != nil ||
+		inv.Connector != "" || inv.CorrelationID != "" || inv.Duration() != 0 || inv.Steps() != nil ||
 		!inv.StartedAt.IsZero() || !inv.FinishedAt.IsZero() || !inv.CancelRequestedAt.IsZero() || !inv.LastHeartbeatAt.IsZero() {
 		t.Errorf("null fields decoded to non-zero values: %+v", inv)
 	}
@@ -151,5 +152,54 @@ func TestGetKeepsUnknownValues(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(inv.Raw(), &back); err != nil || back["brandNewField"] == nil {
 		t.Errorf("Raw() lost the unknown field: %v", err)
+	}
+}
+
+func TestErrorInfoText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		e    client.ErrorInfo
+		want string
+	}{
+		{client.ErrorInfo{Code: "STEP_FAILED", Message: "step 2 failed"}, "STEP_FAILED: step 2 failed"},
+		{client.ErrorInfo{Message: "runtime lost"}, "runtime lost"},
+	}
+	for _, tt := range tests {
+		if got := client.ErrorInfoText(&tt.e); got != tt.want {
+			t.Errorf("ErrorInfoText(%+v) = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+// TestInvocationJSONRoundTrip encodes what Get returned with encoding/json,
+// serves the encoding, and gets it again: a user who stores an invocation
+// and reads it back loses nothing. (Decoding a fixture with encoding/json
+// directly is TestEveryFixtureDecodesAlikeInJSONv1AndV2.)
+func TestInvocationJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, name := range spectest.FixtureNames(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := setup(t, serveFixture(t, name))
+			inv, err := c.Invocations.Get(t.Context(), "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(inv)
+			if err != nil {
+				t.Fatalf("json.Marshal: %v", err)
+			}
+			c2, _ := setup(t, serveJSON(200, b))
+			back, err := c2.Invocations.Get(t.Context(), "x")
+			if err != nil {
+				t.Fatalf("Get of the re-encoded invocation: %v\n%s", err, b)
+			}
+			if diff := cmp.Diff(inv, back, cmpopts.IgnoreUnexported(client.Invocation{}), stepComparer); diff != "" {
+				t.Errorf("invocation after an encoding/json round trip (-got +back):\n%s", diff)
+			}
+			if back.ID == "" || back.CreatedAt.IsZero() || len(back.Steps()) != len(inv.Steps()) {
+				t.Errorf("the round trip compared empty values: id %q, createdAt %v, %d steps", back.ID, back.CreatedAt, len(back.Steps()))
+			}
+		})
 	}
 }

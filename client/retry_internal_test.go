@@ -86,9 +86,12 @@ func TestDefaultHTTPClientTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, ok := c.cfg.httpClient.(*http.Client)
+	hc, ok := c.doer.(*http.Client)
 	if !ok {
-		t.Fatalf("default Doer is %T, want *http.Client", c.cfg.httpClient)
+		t.Fatalf("default Doer is %T, want *http.Client", c.doer)
+	}
+	if hc.CheckRedirect == nil {
+		t.Error("CheckRedirect is nil: net/http would forward the Authorization header to another port of the same host")
 	}
 	tr, ok := hc.Transport.(*http.Transport)
 	if !ok {

@@ -312,16 +312,24 @@ func (d *bodyTracker) Do(req *http.Request) (*http.Response, error) {
 
 func TestBodiesAreDrainedAndClosed(t *testing.T) {
 	t.Parallel()
-	big := strings.Repeat("x", 64<<10) // far more than one read of the connection
+	// Far more than one read of the connection, and within what is read
+	// of an error body (64 KiB).
+	big := strings.Repeat("x", 48<<10)
+	huge := strings.Repeat("x", 1<<20)
 	cases := []struct {
 		name    string
 		status  int
-		bodies  int // responses the Get reads
+		body    string
+		bodies  int  // responses the Get reads
+		drained bool // read to the end, so the connection can be reused
 		wantErr bool
 	}{
-		{"retried 503s", http.StatusServiceUnavailable, client.DefaultMaxRetries + 1, true},
-		{"404", http.StatusNotFound, 1, true},
-		{"200", http.StatusOK, 1, false},
+		{"retried 503s", http.StatusServiceUnavailable, big, client.DefaultMaxRetries + 1, true, true},
+		{"404", http.StatusNotFound, big, 1, true, true},
+		{"200", http.StatusOK, "", 1, true, false},
+		// An error body past what the client reads is dropped with its
+		// connection, not drained: but it is closed all the same.
+		{"404 of 1 MiB", http.StatusNotFound, huge, 1, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,12 +343,16 @@ func TestBodiesAreDrainedAndClosed(t *testing.T) {
 					return
 				}
 				w.WriteHeader(tc.status)
-				io.WriteString(w, big)
+				io.WriteString(w, tc.body)
 			}, client.WithHTTPClient(tracker))
 			tracker.next = ts.Client()
 			_, err := c.Invocations.Get(t.Context(), waitID)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Get err = %v, want error %v", err, tc.wantErr)
+			}
+			var apiErr *client.APIError
+			if tc.wantErr && (!errors.As(err, &apiErr) || apiErr.StatusCode != tc.status) {
+				t.Errorf("Get err = %v, want an *APIError with status %d", err, tc.status)
 			}
 			tracker.mu.Lock()
 			defer tracker.mu.Unlock()
@@ -348,30 +360,34 @@ func TestBodiesAreDrainedAndClosed(t *testing.T) {
 				t.Fatalf("%d responses, want %d", len(tracker.bodies), tc.bodies)
 			}
 			for i, b := range tracker.bodies {
-				if !b.eof.Load() || !b.closed.Load() {
-					t.Errorf("response %d: read to the end %v, closed %v; want both", i, b.eof.Load(), b.closed.Load())
+				if !b.closed.Load() || (tc.drained && !b.eof.Load()) {
+					t.Errorf("response %d: read to the end %v, closed %v; want closed, and read to the end: %v", i, b.eof.Load(), b.closed.Load(), tc.drained)
 				}
 			}
 		})
 	}
 }
 
+// TestResponseTooLarge checks WithMaxResponseBytes on successful answers:
+// a body over the cap fails with ErrResponseTooLarge, is not retried, and
+// stops a Wait at once.
 func TestResponseTooLarge(t *testing.T) {
 	t.Parallel()
 	running := atStep(t, 1)
 	big := append([]byte(`{"pad":"`+strings.Repeat("x", 8<<10)+`",`), running[1:]...)
 	cases := []struct {
-		name   string
-		status int
-		body   []byte
-		limit  int64
-		ok     bool
+		name          string
+		body          []byte
+		contentLength bool // send a Content-Length header
+		limit         int64
+		ok            bool
 	}{
-		{"200 over the cap", 200, big, 4 << 10, false},
-		{"503 over the cap", 503, big, 4 << 10, false},
-		{"404 over the cap", 404, big, 4 << 10, false},
-		{"one byte over", 200, running, int64(len(running)) - 1, false},
-		{"exactly the cap", 200, running, int64(len(running)), true},
+		{"over the cap, chunked", big, false, 4 << 10, false},
+		{"over the cap, with Content-Length", big, true, 4 << 10, false},
+		{"one byte over", running, true, int64(len(running)) - 1, false},
+		{"one byte over, chunked", running, false, int64(len(running)) - 1, false},
+		{"exactly the cap", running, true, int64(len(running)), true},
+		{"exactly the cap, chunked", running, false, int64(len(running)), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -380,8 +396,13 @@ func TestResponseTooLarge(t *testing.T) {
 			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
 				h.record()
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(tc.status)
-				w.Write(tc.body)
+				if tc.contentLength {
+					w.Header().Set("Content-Length", strconv.Itoa(len(tc.body)))
+				}
+				w.WriteHeader(http.StatusOK)
+				w.Write(tc.body[:len(tc.body)/2])
+				w.(http.Flusher).Flush() // no Content-Length unless set above
+				w.Write(tc.body[len(tc.body)/2:])
 			}, client.WithMaxResponseBytes(tc.limit))
 			inv, err := c.Invocations.Get(t.Context(), waitID)
 			if tc.ok {
@@ -404,6 +425,49 @@ func TestResponseTooLarge(t *testing.T) {
 			}
 			if n := h.count(); n != 1 {
 				t.Errorf("Wait made %d requests, want 1", n)
+			}
+		})
+	}
+}
+
+// TestLargeErrorBodies checks that an error answer with a body over
+// WithMaxResponseBytes is still reported as what it is, an *APIError with
+// its status and a capped body, not as ErrResponseTooLarge: only a little
+// of an error body is read at all.
+func TestLargeErrorBodies(t *testing.T) {
+	t.Parallel()
+	big := `{"code":"x","error":"no such invocation","pad":"` + strings.Repeat("x", 8<<10) + `"}`
+	cases := []struct {
+		status   int
+		sentinel error
+		attempts int
+	}{
+		{http.StatusNotFound, client.ErrNotFound, 1},
+		{http.StatusServiceUnavailable, nil, client.DefaultMaxRetries + 1},
+	}
+	for _, tc := range cases {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
+			t.Parallel()
+			var h hits
+			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+				h.record()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				io.WriteString(w, big)
+			}, client.WithMaxResponseBytes(4<<10))
+			_, err := c.Invocations.Get(t.Context(), waitID)
+			var apiErr *client.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tc.status || errors.Is(err, client.ErrResponseTooLarge) {
+				t.Fatalf("err = %v, want an *APIError with status %d, not ErrResponseTooLarge", err, tc.status)
+			}
+			if tc.sentinel != nil && !errors.Is(err, tc.sentinel) {
+				t.Errorf("err = %v, want errors.Is %v", err, tc.sentinel)
+			}
+			if len(apiErr.Body) != 4<<10 || !strings.HasPrefix(big, string(apiErr.Body)) {
+				t.Errorf("Body is %d bytes, want the first 4096 of the answer", len(apiErr.Body))
+			}
+			if n := h.count(); n != tc.attempts {
+				t.Errorf("attempts = %d, want %d", n, tc.attempts)
 			}
 		})
 	}
@@ -482,6 +546,11 @@ func TestAttemptTimeout(t *testing.T) {
 				}
 				if want := time.Duration(attempts) * timeout; elapsed < want || elapsed > want+3*time.Second {
 					t.Errorf("Get failed after %v, want about %v", elapsed, want)
+				}
+				// The kernel accepts a connection before the listener's
+				// goroutine counts it: give a loaded machine a moment.
+				for deadline := time.Now().Add(2 * time.Second); accepted() < attempts && time.Now().Before(deadline); {
+					time.Sleep(5 * time.Millisecond)
 				}
 				if n := accepted(); n != attempts {
 					t.Errorf("connections = %d, want one per attempt (%d)", n, attempts)
@@ -574,18 +643,41 @@ func TestConnectionReuse(t *testing.T) {
 				t.Fatalf("%d successes and %d API errors, want both", ok, failed)
 			}
 			t.Logf("%d Gets (%d requests, %d errors): %d TCP connection(s)", tc.gets, requests.Load(), failed, conns.Load())
-			if n := conns.Load(); n != 1 {
-				t.Errorf("%d Gets opened %d connections, want 1", tc.gets, n)
+			// One connection serves them all. net/http itself gives up on
+			// reusing a connection whose request write it has not seen
+			// finish within 50 ms (maxWriteWaitBeforeConnReuse), which a
+			// loaded machine running -race can hit once in a thousand: one
+			// extra connection is that, not a body left unread (which
+			// costs a connection per error answer, hundreds here).
+			if n := conns.Load(); n > 2 {
+				t.Errorf("%d Gets opened %d connections, want 1 (2 at worst)", tc.gets, n)
 			}
 		})
 	}
 }
 
-// TestRateLimit runs concurrent calls through one client limited to 100
-// requests a second with a burst of 1, and checks the rate the server saw.
+// sendTimes is a Doer that records when each request is handed to it.
+type sendTimes struct {
+	next client.Doer
+	mu   sync.Mutex
+	at   []time.Time
+}
+
+func (d *sendTimes) Do(req *http.Request) (*http.Response, error) {
+	d.mu.Lock()
+	d.at = append(d.at, time.Now())
+	d.mu.Unlock()
+	return d.next.Do(req)
+}
+
+// TestRateLimit runs concurrent calls through one client limited to 10
+// requests a second with a burst of 1, and checks the rate they were sent
+// at. The rate is low so that what the limiter imposes (0.9 s for ten
+// requests) stands well clear of how far apart ten unlimited concurrent
+// requests leave a loaded machine under -race (around 0.1 s).
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	const rps = 100
+	const rps = 10
 	cases := []struct {
 		name  string
 		calls int
@@ -594,14 +686,14 @@ func TestRateLimit(t *testing.T) {
 		run      func(t *testing.T, c *client.Client, i int) error
 		requests int
 	}{
-		{"40 gets", 40, func(t *testing.T, c *client.Client, i int) error {
+		{"10 gets", 10, func(t *testing.T, c *client.Client, i int) error {
 			_, err := c.Invocations.Get(t.Context(), fmt.Sprintf("inv-%d", i))
 			return err
-		}, 40},
-		{"20 waits", 20, func(t *testing.T, c *client.Client, i int) error {
+		}, 10},
+		{"5 waits", 5, func(t *testing.T, c *client.Client, i int) error {
 			_, err := c.Invocations.Wait(bounded(t), fmt.Sprintf("inv-%d", i), fastPoll)
 			return err
-		}, 40},
+		}, 10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -610,7 +702,12 @@ func TestRateLimit(t *testing.T) {
 			var h hits
 			var mu sync.Mutex
 			seen := map[string]bool{}
-			c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+			// The rate is measured where requests leave the client, after
+			// the limiter: arrival times at the server also carry dial and
+			// scheduling delays, which on a loaded machine can hold back
+			// the first request and make the span look shorter.
+			sent := &sendTimes{} // next is set once the server exists
+			c, ts := setup(t, func(w http.ResponseWriter, r *http.Request) {
 				h.record()
 				mu.Lock()
 				again := seen[r.URL.Path]
@@ -622,7 +719,8 @@ func TestRateLimit(t *testing.T) {
 					return
 				}
 				w.Write(running)
-			}, client.WithRateLimit(rps, 1))
+			}, client.WithRateLimit(rps, 1), client.WithHTTPClient(sent))
+			sent.next = ts.Client()
 			var wg sync.WaitGroup
 			errs := make([]error, tc.calls)
 			for i := range tc.calls {
@@ -634,11 +732,14 @@ func TestRateLimit(t *testing.T) {
 					t.Fatalf("call %d: %v", i, err)
 				}
 			}
-			h.mu.Lock()
-			n, span := len(h.at), h.at[len(h.at)-1].Sub(h.at[0])
-			h.mu.Unlock()
-			if n != tc.requests {
+			if n := h.count(); n != tc.requests {
 				t.Fatalf("requests = %d, want %d", n, tc.requests)
+			}
+			sent.mu.Lock()
+			n, span := len(sent.at), sent.at[len(sent.at)-1].Sub(sent.at[0])
+			sent.mu.Unlock()
+			if n != tc.requests {
+				t.Fatalf("requests sent = %d, want %d", n, tc.requests)
 			}
 			// With a burst of 1, n requests take at least (n-1)/rps.
 			want := time.Duration(n-1) * time.Second / rps

@@ -34,11 +34,15 @@ func (s *syncBuffer) String() string {
 
 // TestAPIKeyNeverLeaks drives every error path with a recognisable key,
 // against a hostile server that reflects the Authorization header into its
-// bodies, and checks the key appears in no error, no print of the error or
-// the client, and no log line.
+// bodies (plainly or JSON-escaped) and its request id header, and checks
+// the key appears in no error, no print of the error or the client, no log
+// line, and no request id the SDK records (ResponseInfo,
+// Invocation.RequestID).
 func TestAPIKeyNeverLeaks(t *testing.T) {
 	t.Parallel()
 	const key = "sk-live-LEAKCHECK-0123456789abcdef"
+	// reflect answers with the Authorization header as the request id and
+	// in the body, where format has a %s (or %.0s to leave it out).
 	reflect := func(status int, contentType, format string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", contentType)
@@ -47,22 +51,44 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 			fmt.Fprintf(w, format, r.Header.Get("Authorization"))
 		}
 	}
-	running := string(fixtureWith(t, "running", func(m map[string]any) { m["createdAt"] = "%s" }))
+	// escaped is reflect with the key's first letter sent as a JSON
+	// escape, as some encoders write characters such as '/': the body then
+	// holds the key only once decoded.
+	escaped := func(status int, format string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			auth := strings.Replace(r.Header.Get("Authorization"), "Bearer s", `Bearer \u0073`, 1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, format, auth)
+		}
+	}
+	running := string(fixtureWith(t, "running", nil))
+	badTime := string(fixtureWith(t, "running", func(m map[string]any) { m["createdAt"] = "%s" }))
+	// json v2 names the member in a duplicate-name error.
+	dupName := strings.Replace(running, `"metadata":null`, `"metadata":{"%[1]s":1,"%[1]s":2}`, 1)
+	if dupName == running {
+		t.Fatal("the running fixture has no null metadata to replace")
+	}
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
 		wait    bool
+		ok      bool // the call succeeds
 	}{
-		{"401 reflecting the key", reflect(401, "application/json", `{"code":"auth.invalid","error":"bad key %s","requestId":"r"}`), false},
-		{"403 with message", reflect(403, "application/json", `{"code":"auth.forbidden","message":"%s"}`), false},
-		{"404", reflect(404, "application/json", `{"code":"invocation.not_found","message":"no such invocation for %s"}`), false},
-		{"500 retried, HTML", reflect(500, "text/html", `<html>%s</html>`), false},
-		{"429 retried", reflect(429, "application/json", `{"error":"%s"}`), false},
-		{"malformed 200", reflect(200, "application/json", `{"id": "%s`), false},
-		{"200 html", reflect(200, "text/html", `<p>%s</p>`), false},
-		{"bad timestamp holding the key", reflect(200, "application/json", running), false},
-		{"wait ends on 404", reflect(404, "application/json", `{"message":"%s"}`), true},
-		{"wait times out through 503s", reflect(503, "application/json", `{"message":"%s"}`), true},
+		{"401 reflecting the key", reflect(401, "application/json", `{"code":"auth.invalid","error":"bad key %s","requestId":"r"}`), false, false},
+		{"401 with the key JSON-escaped", escaped(401, `{"code":"%[1]s","error":"bad key %[1]s","requestId":"%[1]s"}`), false, false},
+		{"200 with the key JSON-escaped in a bad timestamp", escaped(200, badTime), false, false},
+		{"403 with message", reflect(403, "application/json", `{"code":"auth.forbidden","message":"%s"}`), false, false},
+		{"404", reflect(404, "application/json", `{"code":"invocation.not_found","message":"no such invocation for %s"}`), false, false},
+		{"500 retried, HTML", reflect(500, "text/html", `<html>%s</html>`), false, false},
+		{"429 retried", reflect(429, "application/json", `{"error":"%s"}`), false, false},
+		{"malformed 200", reflect(200, "application/json", `{"id": "%s`), false, false},
+		{"200 html", reflect(200, "text/html", `<p>%s</p>`), false, false},
+		{"bad timestamp holding the key", reflect(200, "application/json", badTime), false, false},
+		{"duplicate name holding the key", reflect(200, "application/json", dupName), false, false},
+		{"200 with the key as request id", reflect(200, "application/json", running+"%.0s"), false, true},
+		{"wait ends on 404", reflect(404, "application/json", `{"message":"%s"}`), true, false},
+		{"wait times out through 503s", reflect(503, "application/json", `{"message":"%s"}`), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,18 +101,27 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var info client.ResponseInfo
+			ctx := client.WithResponseInfo(t.Context(), &info)
+			var inv *client.Invocation
 			if tt.wait {
-				_, err = c.Invocations.Wait(t.Context(), "inv-1",
+				inv, err = c.Invocations.Wait(ctx, "inv-1",
 					client.WithPollInterval(time.Millisecond, time.Millisecond), client.WithMaxWait(50*time.Millisecond))
 			} else {
-				_, err = c.Invocations.Get(t.Context(), "inv-1")
+				inv, err = c.Invocations.Get(ctx, "inv-1")
 			}
-			if err == nil {
-				t.Fatal("want an error")
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want an error: %v", err, !tt.ok)
 			}
-			var outputs []string
+			if info.StatusCode == 0 && !tt.wait { // a wait's last poll may be cut short
+				t.Fatal("WithResponseInfo recorded no response, so checking its request id proves nothing")
+			}
+			outputs := []string{info.RequestID}
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 				outputs = append(outputs, fmt.Sprintf(verb, err), fmt.Sprintf(verb, c))
+			}
+			if inv != nil {
+				outputs = append(outputs, inv.RequestID(), inv.Response().RequestID)
 			}
 			outputs = append(outputs, logs.String())
 			for _, out := range outputs {

@@ -3,9 +3,11 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,6 +175,21 @@ func TestWaitOutcomes(t *testing.T) {
 			if diff := cmp.Diff(tc.want.failed, failed); diff != "" {
 				t.Errorf("FailedSteps indexes (-want +got):\n%s", diff)
 			}
+			// The message names the invocation and its status, its error
+			// and its first failed step.
+			want := []string{inv.ID, string(inv.Status)}
+			if ie.Err != nil {
+				want = append(want, client.ErrorInfoText(ie.Err))
+			}
+			if len(ie.FailedSteps) > 0 {
+				f := ie.FailedSteps[0]
+				want = append(want, fmt.Sprintf("step %d (%s) failed: %s", f.Index, f.Call, client.StepErrorText(&f.Error)))
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %q, want it to mention %q", err, w)
+				}
+			}
 		})
 	}
 }
@@ -288,7 +305,8 @@ func TestWaitMaxWait(t *testing.T) {
 	t.Parallel()
 	var h hits
 	c, _ := setup(t, sequence(&h, atStep(t, 1)))
-	const maxWait = 30 * time.Millisecond
+	// Long enough for several 1-5 ms polls on a loaded machine.
+	const maxWait = 200 * time.Millisecond
 	start := time.Now()
 	inv, err := c.Invocations.Wait(bounded(t), waitID, fastPoll, client.WithMaxWait(maxWait))
 	elapsed := time.Since(start)
