@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -215,18 +218,65 @@ func (e *ResponseError) Is(target error) bool { return target == ErrInvalidRespo
 // scrub replaces the API key in a body that goes into an error, in case a
 // proxy or a misbehaving server reflects the request's headers back.
 func scrub(body []byte, key string) []byte {
-	if key == "" || !bytes.Contains(body, []byte(key)) {
+	if key == "" {
 		return body
 	}
-	return bytes.ReplaceAll(body, []byte(key), []byte(redacted))
+	for _, form := range keyForms(key) {
+		if bytes.Contains(body, []byte(form)) {
+			body = bytes.ReplaceAll(body, []byte(form), []byte(redacted))
+		}
+	}
+	return body
 }
 
 // scrubString is scrub for a string.
 func scrubString(s, key string) string {
-	if key == "" || !strings.Contains(s, key) {
+	if key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, key, redacted)
+	for _, form := range keyForms(key) {
+		if strings.Contains(s, form) {
+			s = strings.ReplaceAll(s, form, redacted)
+		}
+	}
+	return s
+}
+
+// keyForms returns the key as it may appear in text the SDK passes on: as
+// is, escaped in a URL path or query, in a JSON string, or in a JSON
+// pointer (json v2 errors name a member by its pointer).
+func keyForms(key string) []string {
+	if c := lastForms.Load(); c != nil && c.key == key {
+		return c.forms
+	}
+	forms := computeKeyForms(key)
+	lastForms.Store(&keyFormsEntry{key: key, forms: forms})
+	return forms
+}
+
+// lastForms caches keyForms for the last key asked: a process nearly always
+// has one.
+var lastForms atomic.Pointer[keyFormsEntry]
+
+type keyFormsEntry struct {
+	key   string
+	forms []string
+}
+
+func computeKeyForms(key string) []string {
+	forms := []string{key}
+	add := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	add(url.PathEscape(key))
+	add(url.QueryEscape(key))
+	if b, err := json.Marshal(key); err == nil {
+		add(string(b[1 : len(b)-1]))
+	}
+	add(strings.NewReplacer("~", "~0", "/", "~1").Replace(key))
+	return forms
 }
 
 // scrubErr is scrub for an error's message, which it also caps. When it

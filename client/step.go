@@ -165,8 +165,13 @@ func (s *Step) UnmarshalJSON(b []byte) error { return s.decode(b) }
 // failure from a step that is neither. An odd "ok" never fails the decode,
 // so one such step does not hide the others; a step that is not an object,
 // or a variant whose fields have the wrong types, does.
-func (s *Step) decode(raw []byte) error {
+func (s *Step) decode(raw []byte) (err error) {
 	*s = Step{}
+	defer func() {
+		if err != nil {
+			*s = Step{kind: okInvalid} // never a silent success or failure
+		}
+	}()
 	k := jsontext.Value(raw).Kind()
 	if k == 'n' {
 		return nil // a null step is neither variant; Err says so
