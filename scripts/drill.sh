@@ -6,9 +6,11 @@
 #
 #   go generate ./gen && go build ./... && go vet ./... && go test $DRILL_TEST
 #
-# and compares the outcome with the expectation below. It prints one line
-# per bump and exits non-zero if any outcome differs from its expectation.
-# The real tree is never touched. Run it as `make drill`.
+# then compares the exported Go API of ./client and ./gen with the
+# baseline's (scripts/apidiff.sh), and checks both outcomes against the
+# expectations below. It prints one line per bump, plus apidiff's counts,
+# and exits non-zero if any outcome differs from its expectation. The real
+# tree is never touched. Run it as `make drill`.
 #
 # The copy is the working tree as git sees it (tracked files plus untracked
 # files that are not ignored), so uncommitted work is drilled too; in CI that
@@ -22,6 +24,8 @@
 #   DRILL_REV   drill this commit instead of the working tree
 #   DRILL_JOBS  bumps run at once after the baseline (default 1)
 #   DRILL_KEEP  1 keeps the scratch directories and logs
+#
+# The apidiff report of each bump is in $scratch/<bump>.apidiff.
 set -euo pipefail
 
 GO=${GO:-go}
@@ -32,19 +36,30 @@ bumps=$root/testdata/spec-bumps
 # Expectations, one per bump file (without .yaml). "pass" means every step
 # succeeds with no edit to the SDK. "fail <step> <Test>... -- <word>..."
 # means <step> must fail, only the named top-level tests may fail, and each
-# word must appear in the output. A bump file with no entry is an error, so
-# a new bump cannot go unchecked.
+# word must appear in the output. Either may be followed by
+# "; client API compatible": apidiff must run and find no change that can
+# break code using ./client (scripts/apidiff.sh says which changes count),
+# or "; client API incompatible": it must find one. Without either,
+# apidiff's counts are printed but not judged. A bump file with no entry
+# is an error, so a new bump cannot go unchecked.
 declare -A expect=(
 	[00-baseline]="pass"
-	[01-new-optional-field]="pass"
+	# New properties on the invocation and on Progress are new fields.
+	[01-new-optional-field]="pass; client API compatible"
 	# A new status must be classified by hand (terminal? success?):
 	# TestStatusEnumClassified fails and names it.
 	[02-new-status]="fail test TestStatusEnumClassified -- paused"
 	# The SDK keeps unknown step error codes as they are.
-	[03-new-step-error-code]="pass"
+	[03-new-step-error-code]="pass; client API compatible"
 	# A new operation adds a method to gen.ServerInterface; client/bctrltest
 	# must keep compiling without an edit.
-	[04-new-operation]="pass"
+	[04-new-operation]="pass; client API compatible"
+	# New properties on both step variants and on the step error reach the
+	# types Get returns (client/spec_test.go checks each one).
+	[05-new-step-variant-fields]="pass; client API compatible"
+	# A removed property compiles here but breaks users who read it: apidiff
+	# must say so. This keeps the apidiff check itself honest.
+	[06-removed-property]="pass; client API incompatible"
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/drill.XXXXXX")
@@ -68,7 +83,8 @@ copy_module() {
 
 # run_bump copies the module, applies the bump $2 (a spec file) under name $1
 # and writes "<outcome>" to $scratch/$1.outcome, where outcome is "pass" or
-# "fail <step>". The full output is in $scratch/$1.log.
+# "fail <step>". The full output is in $scratch/$1.log. Once generation has
+# succeeded, it compares the API with the baseline's (see api_diff).
 run_bump() {
 	local name=$1 spec=$2 dir=$scratch/$1 log=$scratch/$1.log step
 	copy_module "$dir"
@@ -80,21 +96,102 @@ run_bump() {
 		generate) cmd=("$GO" generate ./gen) ;;
 		build) cmd=("$GO" build ./...) ;;
 		vet) cmd=("$GO" vet ./...) ;;
-		# shellcheck disable=SC2086 # DRILL_TEST may list several patterns
-		test) cmd=("$GO" test -count=1 $DRILL_TEST) ;;
+		test)
+			local -a pkgs # DRILL_TEST may list several patterns
+			read -ra pkgs <<<"$DRILL_TEST"
+			cmd=("$GO" test -count=1 "${pkgs[@]}")
+			;;
 		esac
 		echo "\$ ${cmd[*]}" >>"$log"
 		if ! (cd "$dir" && "${cmd[@]}") >>"$log" 2>&1; then
 			echo "fail $step" >"$scratch/$name.outcome"
-			return
+			break
 		fi
 	done
-	echo pass >"$scratch/$name.outcome"
+	[[ -f $scratch/$name.outcome ]] || echo pass >"$scratch/$name.outcome"
+	if [[ $name != "${names[0]}" && $(cat "$scratch/$name.outcome") != "fail generate" ]]; then
+		api_diff "$name"
+	fi
 }
 
-# verdict prints "ok <reason>" or "mismatch <reason>" for bump $1.
+# api_diff compares the API of bump $1's copy with the baseline's, saved by
+# save_baseline_api. It writes apidiff.sh's report to $scratch/$1.apidiff
+# and its exit status to $scratch/$1.apidiff.rc: 0 compatible, 3 not, any
+# other: apidiff could not run.
+api_diff() {
+	local name=$1 rc=0
+	if [[ ! -f $scratch/baseline.api.ok ]]; then
+		{
+			echo "apidiff: the baseline's API could not be saved:"
+			cat "$scratch/baseline.apidiff"
+		} >"$scratch/$name.apidiff"
+		echo 1 >"$scratch/$name.apidiff.rc"
+		return
+	fi
+	GO=$GO APIDIFF_DIR=$scratch/bin "$root/scripts/apidiff.sh" "$scratch/baseline.api" "$scratch/$name" \
+		>"$scratch/$name.apidiff" 2>&1 || rc=$?
+	echo "$rc" >"$scratch/$name.apidiff.rc"
+}
+
+# save_baseline_api saves the baseline copy's API in $scratch/baseline.api
+# for api_diff, and builds apidiff once into $scratch/bin for all bumps.
+save_baseline_api() {
+	GO=$GO APIDIFF_DIR=$scratch/bin "$root/scripts/apidiff.sh" -w "$scratch/baseline.api" "$scratch/${names[0]}" \
+		>"$scratch/baseline.apidiff" 2>&1 && touch "$scratch/baseline.api.ok"
+}
+
+# verdict prints "ok <reason>" or "mismatch <reason>" for bump $1, or
+# "apimismatch <reason>" when only apidiff's outcome differs.
 verdict() {
-	local name=$1 want=${expect[$1]} got log=$scratch/$1.log
+	local v a
+	v=$(step_verdict "$1" "$(want_steps "$1")")
+	if [[ $v != ok* ]]; then
+		echo "$v"
+		return
+	fi
+	a=$(api_verdict "$1" "$(want_api "$1")")
+	if [[ $a != ok* ]]; then
+		echo "$a"
+		return
+	fi
+	a=${a#ok}
+	echo "$v$a"
+}
+
+# want_steps and want_api print the two parts of bump $1's expectation:
+# "pass" or "fail ...", and "compatible", "incompatible" or "".
+want_steps() {
+	echo "${expect[$1]%%;*}"
+}
+want_api() {
+	local e=${expect[$1]}
+	[[ $e == *";"* ]] || return 0
+	e=${e#*;}
+	e=${e# client API }
+	echo "$e"
+}
+
+# api_verdict prints "ok[, <what>]" or "apimismatch <reason>" for bump $1
+# whose apidiff must report a change that breaks users of ./client
+# ($2 = incompatible), must not ($2 = compatible), or is not judged ($2 = "").
+api_verdict() {
+	local name=$1 want=$2 rc
+	rc=$(cat "$scratch/$name.apidiff.rc" 2>/dev/null || echo none)
+	case $want:$rc in
+	:*) echo ok ;;
+	compatible:0) echo "ok, client API compatible" ;;
+	incompatible:3) echo "ok, client API incompatible as expected" ;;
+	compatible:3) echo "apimismatch want no incompatible change to client/, apidiff found one" ;;
+	incompatible:0) echo "apimismatch want apidiff to find an incompatible change to client/, it found none" ;;
+	*:none) echo "apimismatch apidiff did not run" ;;
+	*) echo "apimismatch apidiff could not run: $(tail -n1 "$scratch/$name.apidiff" | cut -c1-200)" ;;
+	esac
+}
+
+# step_verdict prints "ok <reason>" or "mismatch <reason>" for bump $1
+# whose steps must end as $2 ("pass" or "fail <step> ...").
+step_verdict() {
+	local name=$1 want=$2 got log=$scratch/$1.log
 	got=$(cat "$scratch/$name.outcome" 2>/dev/null || echo "fail copy")
 	if [[ $want == pass ]]; then
 		if [[ $got == pass ]]; then
@@ -105,7 +202,8 @@ verdict() {
 		return
 	fi
 	# want: fail <step> <tests>... -- <words>...
-	local -a w=($want)
+	local -a w
+	read -ra w <<<"$want"
 	local wstep=${w[1]} tests=() words=() seen=0 i
 	for ((i = 2; i < ${#w[@]}; i++)); do
 		if [[ ${w[i]} == -- ]]; then seen=1; elif ((seen)); then words+=("${w[i]}"); else tests+=("${w[i]}"); fi
@@ -155,6 +253,10 @@ for name in "${names[@]}"; do
 		echo "drill: no expectation for $name: add it to the expect table in scripts/drill.sh" >&2
 		exit 2
 	fi
+	if [[ ! $(want_steps "$name") =~ ^(pass|fail\ [a-z]+\ .*)\ *$ || ! $(want_api "$name") =~ ^(|compatible|incompatible)$ ]]; then
+		echo "drill: bad expectation for $name: ${expect[$name]}" >&2
+		exit 2
+	fi
 done
 
 # The bumps share the module and build caches. The baseline runs first and
@@ -162,6 +264,7 @@ done
 # the client tests use real timeouts, which a loaded machine can miss).
 maxjobs=${DRILL_JOBS:-1}
 run_bump "${names[0]}" "${specs[0]}"
+save_baseline_api
 for i in "${!names[@]}"; do
 	((i == 0)) && continue
 	while (($(jobs -rp | wc -l) >= maxjobs)); do wait -n || true; done
@@ -169,20 +272,46 @@ for i in "${!names[@]}"; do
 done
 wait
 
+# api_summary prints apidiff's counts for bump $1, or why there are none.
+api_summary() {
+	local name=$1 r=$scratch/$1.apidiff
+	if [[ $name == "${names[0]}" ]]; then
+		if [[ -f $scratch/baseline.api.ok ]]; then
+			echo "apidiff: API of ./client and ./gen saved for comparison"
+		else
+			echo "apidiff: NOT RUN: cannot save the baseline's API: $(tail -n1 "$scratch/baseline.apidiff" | cut -c1-200)"
+		fi
+	elif [[ ! -f $r ]]; then
+		echo "apidiff: not run (generation failed)"
+	elif grep -q '^apidiff: \./client' "$r"; then
+		grep '^apidiff: \./client' "$r"
+	else
+		echo "apidiff: COULD NOT RUN: $(tail -n1 "$r" | cut -c1-200)"
+	fi
+}
+
 status=0
 for name in "${names[@]}"; do
 	v=$(verdict "$name")
-	if [[ $v == ok* ]]; then
-		printf 'PASS %-24s %s\n' "$name" "${v#ok }"
-	else
-		printf 'FAIL %-24s %s\n' "$name" "${v#mismatch }"
+	case $v in
+	ok*) printf 'PASS %-26s %s\n' "$name" "${v#ok }" ;;
+	*)
+		printf 'FAIL %-26s %s\n' "$name" "${v#*mismatch }"
 		status=1
+		;;
+	esac
+	echo "     $(api_summary "$name")"
+	case $v in
+	ok*) ;;
+	apimismatch*) sed 's/^/     | /' "$scratch/$name.apidiff" 2>/dev/null || true ;;
+	*)
 		if [[ ${DRILL_KEEP:-} == 1 ]]; then
 			echo "     log: $scratch/$name.log"
 		else
 			sed 's/^/     | /' "$scratch/$name.log" | tail -n 25
 		fi
-	fi
+		;;
+	esac
 done
 echo "drill: ${#names[@]} specs in $((SECONDS - start))s"
 exit $status

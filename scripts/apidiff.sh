@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# apidiff.sh reports how the exported Go API of ./client and ./gen changed
+# between two trees of this module, with golang.org/x/exp/cmd/apidiff:
+#
+#   scripts/apidiff.sh OLD NEW          compare; print the changes
+#   scripts/apidiff.sh -w OUT DIR       save DIR's API (export data) in OUT
+#
+# OLD and NEW are module directories, or directories written by -w (which
+# lets a caller save the API before it changes a tree in place, as
+# spec-bump.sh does). For each package it prints the incompatible changes
+# (those that can break code using the package), then the compatible ones,
+# and it ends with two lines for callers to read:
+#
+#   apidiff: ./client 0 incompatible, 1 compatible; ./gen 2 incompatible (2 new interface methods), 7 compatible
+#   apidiff: no incompatible change for users of ./client
+#
+# What users of ./client can be broken by is judged from both packages.
+# client/ aliases the generated model types (client.Progress = gen.Progress),
+# and apidiff reports a change to an alias's type only in the package that
+# declares it, gen: a removed gen.Diagnostic.Driver is a removed
+# client.Diagnostic.Driver. So every incompatible change to ./client or
+# ./gen counts, except a method added to one of gen's interfaces
+# (ClientInterface, ServerInterface...; apidiff's "T.M: added"): each new
+# operation adds one, which breaks only code that implements them (mocks,
+# client/bctrltest, which the build catches). Those are listed, not judged.
+#
+# Exit status: 0 when no change breaks users of ./client, 3 when one does, 1
+# when apidiff could not run (a package does not compile, the tool cannot
+# be built), 2 on a usage error.
+#
+# apidiff is pinned below and built with `go install pkg@version`, which
+# does not touch go.mod, into APIDIFF_DIR (default: a temporary directory);
+# callers that run this script many times set APIDIFF_DIR to build it once.
+#
+# Environment: GO (default go), APIDIFF_DIR.
+set -euo pipefail
+
+GO=${GO:-go}
+apidiff_pkg=golang.org/x/exp/cmd/apidiff@v0.0.0-20261113113407-e3970619a1a4
+pkgs=(client gen) # relative to the module root
+
+usage() {
+	echo "usage: scripts/apidiff.sh OLD NEW | scripts/apidiff.sh -w OUT DIR" >&2
+	exit 2
+}
+fail() {
+	echo "apidiff: $*" >&2
+	exit 1
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/apidiff.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# tool prints the path of the pinned apidiff binary, building it if needed.
+tool() {
+	local dir=${APIDIFF_DIR:-$tmp/bin}
+	if [[ ! -x $dir/apidiff ]]; then
+		mkdir -p "$dir"
+		GOBIN=$(cd "$dir" && pwd) "$GO" install "$apidiff_pkg" >&2 ||
+			fail "cannot build $apidiff_pkg"
+	fi
+	echo "$dir/apidiff"
+}
+
+# export_api writes the export data of each package of module directory $2
+# to $1/<pkg>.api.
+export_api() {
+	local out=$1 dir=$2 bin p
+	[[ -f $dir/go.mod ]] || fail "$dir: not a module directory (no go.mod)"
+	bin=$(tool)
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	for p in "${pkgs[@]}"; do
+		# Run in the module's directory, so that ./$p is that tree's package
+		# and not one from the module cache.
+		(cd "$dir" && "$bin" -w "$out/$p.api" "./$p") ||
+			fail "cannot export the API of ./$p in $dir (does it compile?)"
+	done
+}
+
+# api_dir prints a directory holding <pkg>.api files for $1, a module
+# directory (exported now, into $tmp/$2) or a directory written by -w.
+api_dir() {
+	if [[ -f $1/go.mod ]]; then
+		export_api "$tmp/$2" "$1"
+		echo "$tmp/$2"
+	else
+		echo "$1"
+	fi
+}
+
+# count prints how many "- message" lines of apidiff report $1 are in its
+# section $2 ("Incompatible" or "Compatible") and, if $3 is given, match
+# the extended regexp $3.
+count() {
+	awk -v want="$2 changes:" -v re="${3:-}" '
+		/^(Inc|C)ompatible changes:$/ { s = ($0 == want); next }
+		s && /^- / && (re == "" || $0 ~ re) { n++ }
+		END { print n + 0 }' <<<"$1"
+}
+
+compare() {
+	local old new bin p report ninc ncomp nadd breaking=0 summary=""
+	old=$(api_dir "$1" old)
+	new=$(api_dir "$2" new)
+	bin=$(tool)
+	echo "apidiff ${apidiff_pkg#*@}: $1 -> $2"
+	for p in "${pkgs[@]}"; do
+		[[ -f $old/$p.api && -f $new/$p.api ]] || fail "no export data for ./$p in $old or $new"
+		report=$("$bin" "$old/$p.api" "$new/$p.api") || fail "cannot compare ./$p"
+		ninc=$(count "$report" Incompatible)
+		ncomp=$(count "$report" Compatible)
+		nadd=0
+		if [[ $p == gen ]]; then nadd=$(count "$report" Incompatible '^- [^ ]+[.][^ .]+: added$'); fi
+		printf '\n--- ./%s: %d incompatible, %d compatible\n' "$p" "$ninc" "$ncomp"
+		if [[ -n $report ]]; then echo "$report"; fi
+		summary+="; ./$p $ninc incompatible"
+		if ((nadd)); then summary+=" ($nadd new interface methods)"; fi
+		summary+=", $ncomp compatible"
+		breaking=$((breaking + ninc - nadd))
+	done
+	echo
+	echo "apidiff: ${summary#; }"
+	if ((breaking)); then
+		echo "apidiff: INCOMPATIBLE: $breaking change(s) above can break code that uses ./client"
+		return 3
+	fi
+	echo "apidiff: no incompatible change for users of ./client"
+}
+
+case ${1:-} in
+-w)
+	[[ $# == 3 ]] || usage
+	export_api "$2" "$3"
+	;;
+-*) usage ;;
+*)
+	[[ $# == 2 ]] || usage
+	compare "$1" "$2"
+	;;
+esac
