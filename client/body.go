@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"sync"
 )
 
@@ -28,56 +27,46 @@ func bodyOf(resp *http.Response, limit int64) ([]byte, error) {
 	return readCapped(resp.Body, resp.ContentLength, limit)
 }
 
-// Response bodies are read into a pooled buffer and copied out once, at
-// their exact size: the caller keeps the copy (an Invocation keeps it as its
-// Raw), so it must not alias the pooled buffer. A body read into a fresh,
-// doubling buffer costs about twice its size in allocations; this costs its
-// size once the pool is warm.
+// Response bodies are read into pooled fixed-size chunks and copied out
+// once, at their exact size: the caller keeps the copy (an Invocation keeps
+// it as its Raw), so it must not alias a pooled chunk. Nothing is copied
+// while reading, so a body over the cap costs the cap (in chunks the pool
+// keeps for the next call), not the doubling buffers of a growing slice.
 const (
-	// maxPooledBuffer caps the buffers returned to the pool, so that one
-	// large body does not pin its memory for the life of the process. A
-	// 1,000-step invocation (about 520 KB) fits.
-	maxPooledBuffer = 1 << 20
-	// maxSizeHint bounds how much a Content-Length may make readCapped
-	// allocate before any byte has arrived: Content-Length is the server's
-	// claim, not a fact.
-	maxSizeHint = 1 << 20
-	// minRead is the least a full buffer grows by.
-	minRead = 4 << 10
+	// chunkSize is the size of the pooled read chunks.
+	chunkSize = 64 << 10
 )
 
-var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+var bodyChunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
 // readCapped reads r to the end, failing with ErrResponseTooLarge past
 // limit bytes. size is the body's Content-Length (-1 when unknown): one
-// over limit is refused before reading; otherwise it is only a hint,
-// bounded by maxSizeHint, for the first allocation.
+// over limit is refused before reading; otherwise it is ignored, since
+// Content-Length is the server's claim, not a fact.
 func readCapped(r io.Reader, size, limit int64) ([]byte, error) {
 	if size > limit {
 		return nil, tooLarge(limit)
 	}
 	limit = min(limit, math.MaxInt64-1) // limit+1 below must not overflow
-	bp := bodyBuffers.Get().(*[]byte)
-	buf := (*bp)[:0]
-	defer func() {
-		if cap(buf) <= maxPooledBuffer {
-			*bp = buf[:0]
-			bodyBuffers.Put(bp)
-		}
-	}()
-	if size >= 0 {
-		// +1: reading EOF must not grow the buffer.
-		buf = slices.Grow(buf, int(min(size, maxSizeHint))+1)
-	}
-
 	// Read up to limit+1 bytes: one more than limit tells a longer body.
 	lr := io.LimitedReader{R: r, N: limit + 1}
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, max(minRead, cap(buf))) // doubles
+	var chunks []*[chunkSize]byte
+	defer func() {
+		for _, c := range chunks {
+			bodyChunks.Put(c)
 		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+	}()
+	total, last := 0, 0 // bytes read; bytes in the last chunk
+	for {
+		c := bodyChunks.Get().(*[chunkSize]byte)
+		chunks = append(chunks, c)
+		n, err := 0, error(nil)
+		for n < chunkSize && err == nil {
+			var k int
+			k, err = lr.Read(c[n:])
+			n += k
+		}
+		total, last = total+n, n
 		if err == io.EOF {
 			break
 		}
@@ -85,10 +74,14 @@ func readCapped(r io.Reader, size, limit int64) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if int64(len(buf)) > limit {
+	if int64(total) > limit {
 		return nil, tooLarge(limit)
 	}
-	return bytes.Clone(buf), nil
+	out := make([]byte, 0, total)
+	for _, c := range chunks[:len(chunks)-1] {
+		out = append(out, c[:]...)
+	}
+	return append(out, chunks[len(chunks)-1][:last]...), nil
 }
 
 func tooLarge(limit int64) error {
