@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -26,13 +28,17 @@ const benchID = "5e0c0001-03e8-4001-83e8-0000000003e8"
 // benchKey is the API key the benchmarks send.
 const benchKey = "bench-key"
 
-// serveBytes starts a loopback server that answers every request with body,
-// as the API does: 200, application/json and a Content-Length.
-func serveBytes(b *testing.B, body []byte) *httptest.Server {
+// serveBytes starts a loopback server that answers every request with
+// body, as the API does: 200, application/json and, unless chunked, a
+// Content-Length. A chunked response has none, so the client cannot size
+// its buffer from it.
+func serveBytes(b *testing.B, body []byte, chunked bool) *httptest.Server {
 	b.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if !chunked {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		w.Write(body)
 	}))
 	b.Cleanup(srv.Close)
@@ -48,59 +54,77 @@ func benchTransport(b *testing.B) *http.Transport {
 	return tr
 }
 
+// closeIdleAtCleanup is an option that leaves the SDK's default transport
+// in place and closes its idle connections when the benchmark ends.
+func closeIdleAtCleanup(b *testing.B) Option {
+	return WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
+		if tr, ok := next.(*http.Transport); ok {
+			b.Cleanup(tr.CloseIdleConnections)
+		}
+		return next
+	})
+}
+
+// benchCase is one body the benchmarks fetch or decode:
+// spectest.Steps(steps, failEvery), served with a Content-Length or, when
+// chunked, without one.
+type benchCase struct {
+	steps, failEvery int
+	chunked          bool
+}
+
+func (bc benchCase) name() string {
+	transfer := "length"
+	if bc.chunked {
+		transfer = "chunked"
+	}
+	return fmt.Sprintf("steps=%d/body=%s", bc.steps, transfer)
+}
+
+// getCases are the bodies BenchmarkGet fetches. The API sends a
+// Content-Length; the chunked case checks that the SDK does not depend on
+// it.
+var getCases = []benchCase{{1, 0, false}, {1000, 7, false}, {1000, 7, true}}
+
+// decodeCases are the bodies BenchmarkDecode decodes.
+var decodeCases = []benchCase{{1, 0, false}, {1000, 7, false}}
+
 // BenchmarkGet compares, over loopback and for the same bytes, three ways
-// to fetch an invocation and tell its ok steps from its failed ones:
+// to fetch an invocation and read every step as a success or a failure:
 //
-//   - baseline: net/http and encoding/json into gen.Invocation, no step
-//     discrimination (a floor, not a usable API);
+//   - baseline: what a careful hand-written client does with net/http and
+//     encoding/json: one json.Decoder pass over the response body into a
+//     hand-written struct of the whole schema (baselineInvocation), whose
+//     steps are one flattened struct with every field of both variants;
 //   - sdk: Client.Invocations.Get, then Success/Failure on every step;
-//   - generated: gen.ClientWithResponses, then per step the generated As
-//     methods (success first; failure when "ok" is false).
+//   - generated: gen.ClientWithResponses, then per step the generated
+//     AsStepSuccess, and AsStepFailure when "ok" is false.
 //
-// Run it as `make bench`; BENCHMARKS.md records the results.
+// Each reads a field of every step. Run it as `make bench`; BENCHMARKS.md
+// records the results.
 func BenchmarkGet(b *testing.B) {
-	for _, sz := range benchSizes {
-		body := spectest.Steps(sz.steps, sz.failEvery)
-		want := wantCounts(sz.steps, sz.failEvery)
-		b.Run(fmt.Sprintf("steps=%d", sz.steps), func(b *testing.B) {
-			srv := serveBytes(b, body)
+	for _, bc := range getCases {
+		body := spectest.Steps(bc.steps, bc.failEvery)
+		want := wantCounts(bc.steps, bc.failEvery)
+		b.Run(bc.name(), func(b *testing.B) {
+			srv := serveBytes(b, body, bc.chunked)
+			url := srv.URL + "/v1/invocations/" + benchID
 			b.Run("impl=baseline", func(b *testing.B) {
-				hc := &http.Client{Transport: benchTransport(b)}
-				url := srv.URL + "/v1/invocations/" + benchID
-				b.SetBytes(int64(len(body)))
+				hc := &http.Client{Transport: benchTransport(b), Timeout: time.Minute}
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
-					req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					req.Header.Set("Authorization", "Bearer "+benchKey)
-					resp, err := hc.Do(req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var inv gen.Invocation
-					err = json.NewDecoder(resp.Body).Decode(&inv)
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err != nil {
-						b.Fatal(err)
-					}
-					if inv.Result == nil || len(inv.Result.Steps) != sz.steps {
-						b.Fatalf("decoded %v, want %d steps", inv.Result, sz.steps)
-					}
+					want.check(b, walkBaseline(getBaseline(b, hc, url)))
 				}
+				reportCPU(b, start)
 			})
 			b.Run("impl=sdk", func(b *testing.B) {
-				c, err := New(WithAPIKey(benchKey), WithBaseURL(srv.URL))
+				c, err := New(WithAPIKey(benchKey), WithBaseURL(srv.URL), closeIdleAtCleanup(b))
 				if err != nil {
 					b.Fatal(err)
 				}
-				if tr, ok := c.cfg.httpClient.(*http.Client).Transport.(*http.Transport); ok {
-					b.Cleanup(tr.CloseIdleConnections)
-				}
-				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
 					inv, err := c.Invocations.Get(b.Context(), benchID)
 					if err != nil {
@@ -108,16 +132,17 @@ func BenchmarkGet(b *testing.B) {
 					}
 					want.check(b, walkSDK(b, inv))
 				}
+				reportCPU(b, start)
 			})
 			b.Run("impl=generated", func(b *testing.B) {
 				gc, err := gen.NewClientWithResponses(srv.URL,
-					gen.WithHTTPClient(&http.Client{Transport: benchTransport(b)}))
+					gen.WithHTTPClient(&http.Client{Transport: benchTransport(b), Timeout: time.Minute}))
 				if err != nil {
 					b.Fatal(err)
 				}
 				params := &gen.GetInvocationParams{Authorization: "Bearer " + benchKey}
-				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
 					resp, err := gc.GetInvocationWithResponse(b.Context(), benchID, params)
 					if err != nil {
@@ -128,46 +153,72 @@ func BenchmarkGet(b *testing.B) {
 					}
 					want.check(b, walkGenerated(b, resp.JSON200))
 				}
+				reportCPU(b, start)
 			})
 		})
 	}
 }
 
-// BenchmarkDecode is BenchmarkGet without HTTP: the same three decodes of
-// the same bytes, so the cost of decoding can be told from the cost of the
-// transport and the SDK's request path.
+// getBaseline is the baseline's Get: one request, one encoding/json pass
+// over the body, the body drained and closed.
+func getBaseline(b *testing.B, hc *http.Client, url string) *baselineInvocation {
+	req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+benchKey)
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("status %d", resp.StatusCode)
+	}
+	inv := new(baselineInvocation)
+	err = json.NewDecoder(resp.Body).Decode(inv)
+	io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inv
+}
+
+// BenchmarkDecode is BenchmarkGet without HTTP: the same three decodes and
+// walks of the same bytes, so the cost of decoding can be told from the
+// cost of the transport and the request path.
 func BenchmarkDecode(b *testing.B) {
-	for _, sz := range benchSizes {
-		body := spectest.Steps(sz.steps, sz.failEvery)
-		want := wantCounts(sz.steps, sz.failEvery)
-		b.Run(fmt.Sprintf("steps=%d", sz.steps), func(b *testing.B) {
+	for _, bc := range decodeCases {
+		body := spectest.Steps(bc.steps, bc.failEvery)
+		want := wantCounts(bc.steps, bc.failEvery)
+		b.Run(fmt.Sprintf("steps=%d", bc.steps), func(b *testing.B) {
 			b.Run("impl=baseline", func(b *testing.B) {
-				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
-					var inv gen.Invocation
-					if err := json.Unmarshal(body, &inv); err != nil {
+					inv := new(baselineInvocation)
+					if err := json.Unmarshal(body, inv); err != nil {
 						b.Fatal(err)
 					}
-					if inv.Result == nil || len(inv.Result.Steps) != sz.steps {
-						b.Fatalf("decoded %v, want %d steps", inv.Result, sz.steps)
-					}
+					want.check(b, walkBaseline(inv))
 				}
+				reportCPU(b, start)
 			})
 			b.Run("impl=sdk", func(b *testing.B) {
-				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
-					inv, err := decodeInvocation(body)
+					inv, err := decodeInvocation(body, defaultDecoder)
 					if err != nil {
 						b.Fatal(err)
 					}
 					want.check(b, walkSDK(b, inv))
 				}
+				reportCPU(b, start)
 			})
 			b.Run("impl=generated", func(b *testing.B) {
-				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
 					var inv gen.Invocation
 					if err := json.Unmarshal(body, &inv); err != nil {
@@ -175,14 +226,167 @@ func BenchmarkDecode(b *testing.B) {
 					}
 					want.check(b, walkGenerated(b, &inv))
 				}
+				reportCPU(b, start)
 			})
 		})
 	}
 }
 
-// benchSizes are the bodies the benchmarks decode: spectest.Steps(steps,
-// failEvery).
-var benchSizes = []struct{ steps, failEvery int }{{1, 0}, {1000, 7}}
+// cpuTime returns the CPU time this process has used, user and system, or
+// -1 where /proc/self/stat cannot tell (outside Linux). Unlike ns/op, CPU
+// time per op barely moves when other processes take the machine's cores,
+// which on a shared machine makes it the steadier measure of work done.
+func cpuTime() time.Duration {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are the 12th and 13th, in clock ticks of 1/100 s (USER_HZ).
+	_, rest, _ := bytes.Cut(stat, []byte(") "))
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// reportCPU reports the process CPU time per op since start, client and
+// loopback server and garbage collector together, as cpu-ns/op. Under
+// 100 ms (a short -benchtime) the 10 ms ticks are too coarse, and nothing
+// is reported.
+func reportCPU(b *testing.B, start time.Duration) {
+	end := cpuTime()
+	if start < 0 || end < 0 || end-start < 100*time.Millisecond {
+		return
+	}
+	b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+}
+
+// baselineInvocation and the types below mirror the whole invocation schema
+// of openapi.yaml by hand, as a client without the SDK would write it, with
+// one flattened step type holding every field of both variants. They exist
+// only as the benchmarks' yardstick: the SDK itself never copies the
+// schema.
+type baselineInvocation struct {
+	ArtifactCount     int                        `json:"artifactCount"`
+	CancelRequestedAt time.Time                  `json:"cancelRequestedAt"`
+	Connector         string                     `json:"connector"`
+	CorrelationID     string                     `json:"correlationId"`
+	CreatedAt         time.Time                  `json:"createdAt"`
+	DurationMs        int                        `json:"durationMs"`
+	EntryCall         string                     `json:"entryCall"`
+	Error             *baselineErrorInfo         `json:"error"`
+	ExecutionMode     string                     `json:"executionMode"`
+	FinishedAt        time.Time                  `json:"finishedAt"`
+	ID                string                     `json:"id"`
+	LastHeartbeatAt   time.Time                  `json:"lastHeartbeatAt"`
+	Metadata          map[string]json.RawMessage `json:"metadata"`
+	Progress          *baselineProgress          `json:"progress"`
+	Request           *baselineRequest           `json:"request"`
+	Result            *baselineResult            `json:"result"`
+	RunID             string                     `json:"runId"`
+	RuntimeID         string                     `json:"runtimeId"`
+	RuntimeKind       string                     `json:"runtimeKind"`
+	SequenceNo        int                        `json:"sequenceNo"`
+	SpaceID           string                     `json:"spaceId"`
+	StartedAt         time.Time                  `json:"startedAt"`
+	Status            string                     `json:"status"`
+	StepCount         int                        `json:"stepCount"`
+}
+
+type baselineErrorInfo struct {
+	Code    string                     `json:"code"`
+	Details map[string]json.RawMessage `json:"details"`
+	Message string                     `json:"message"`
+}
+
+type baselineProgress struct {
+	CurrentCall   string `json:"currentCall"`
+	LastEventType string `json:"lastEventType"`
+	Message       string `json:"message"`
+	Step          int    `json:"step"`
+	TotalSteps    int    `json:"totalSteps"`
+}
+
+type baselineRequest struct {
+	IdempotencyKey string `json:"idempotencyKey"`
+	Mode           string `json:"mode"`
+	RuntimeID      string `json:"runtimeId"`
+	Steps          []struct {
+		Args    []json.RawMessage `json:"args"`
+		Bind    string            `json:"bind"`
+		Call    string            `json:"call"`
+		Options *struct {
+			DryRun    bool `json:"dryRun"`
+			TimeoutMs int  `json:"timeoutMs"`
+		} `json:"options"`
+		Ref string `json:"ref"`
+	} `json:"steps"`
+}
+
+type baselineResult struct {
+	Mode      string         `json:"mode"`
+	OK        bool           `json:"ok"`
+	RuntimeID string         `json:"runtimeId"`
+	Steps     []baselineStep `json:"steps"`
+}
+
+// baselineStep is both step variants in one struct: ok tells which fields
+// are meaningful.
+type baselineStep struct {
+	Index    int                `json:"index"`
+	OK       bool               `json:"ok"`
+	Call     string             `json:"call"`
+	Resolved *baselineResolved  `json:"resolved"`
+	Binding  *baselineBinding   `json:"binding"`
+	Result   json.RawMessage    `json:"result"`
+	Error    *baselineStepError `json:"error"`
+}
+
+type baselineResolved struct {
+	Call      string `json:"call"`
+	ContextID string `json:"contextId"`
+	HandleID  string `json:"handleId"`
+	Method    string `json:"method"`
+	PageID    string `json:"pageId"`
+	Ref       string `json:"ref"`
+	RuntimeID string `json:"runtimeId"`
+	Target    string `json:"target"`
+}
+
+type baselineBinding struct {
+	Alias string `json:"alias"`
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+}
+
+type baselineStepError struct {
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	Hint       string `json:"hint"`
+	Diagnostic *struct {
+		Call     string   `json:"call"`
+		Category string   `json:"category"`
+		Closest  []string `json:"closest"`
+		Code     string   `json:"code"`
+		DocsURL  string   `json:"docsUrl"`
+		Driver   string   `json:"driver"`
+		Expected string   `json:"expected"`
+		Fixes    []struct {
+			Command string `json:"command"`
+			Example string `json:"example"`
+			Title   string `json:"title"`
+		} `json:"fixes"`
+		ID       string `json:"id"`
+		Received string `json:"received"`
+	} `json:"diagnostic"`
+}
 
 // stepCounts counts the steps of each kind a walk saw; sum is a checksum of
 // the fields it read, so the walk cannot be optimised away.
@@ -204,6 +408,26 @@ func (want stepCounts) check(b *testing.B, got stepCounts) {
 	}
 }
 
+// walkBaseline visits every step of the hand-written struct, telling the
+// variants apart by ok.
+func walkBaseline(inv *baselineInvocation) stepCounts {
+	var c stepCounts
+	if inv.Result == nil {
+		return c
+	}
+	for i := range inv.Result.Steps {
+		st := &inv.Result.Steps[i]
+		if st.OK {
+			c.ok++
+			c.sum += 1 + st.Index + len(st.Result)
+		} else if st.Error != nil {
+			c.failed++
+			c.sum += 1 + st.Index + len(st.Error.Code)
+		}
+	}
+	return c
+}
+
 // walkSDK visits every step through Success and Failure.
 func walkSDK(b *testing.B, inv *Invocation) stepCounts {
 	var c stepCounts
@@ -212,7 +436,7 @@ func walkSDK(b *testing.B, inv *Invocation) stepCounts {
 		st := &steps[i]
 		if s, ok := st.Success(); ok {
 			c.ok++
-			c.sum += 1 + s.Index + len(s.Result())
+			c.sum += 1 + s.Index + len(s.Result)
 		} else if f, ok := st.Failure(); ok {
 			c.failed++
 			c.sum += 1 + f.Index + len(f.Error.Code)
@@ -223,7 +447,7 @@ func walkSDK(b *testing.B, inv *Invocation) stepCounts {
 	return c
 }
 
-// walkGenerated visits every step the naive way the generated code allows:
+// walkGenerated visits every step the way the generated code allows:
 // decode it as a success, and again as a failure when "ok" is false.
 func walkGenerated(b *testing.B, inv *gen.Invocation) stepCounts {
 	var c stepCounts
@@ -231,12 +455,12 @@ func walkGenerated(b *testing.B, inv *gen.Invocation) stepCounts {
 		b.Fatal("no result")
 	}
 	for _, st := range inv.Result.Steps {
-		if s, err := st.AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems0(); err == nil && s.Ok {
+		if s, err := st.AsStepSuccess(); err == nil && s.OK {
 			c.ok++
-			c.sum += 1 + s.Index + len(s.Call)
+			c.sum += 1 + s.Index + len(s.Result)
 			continue
 		}
-		f, err := st.AsV1InvocationsIDGetResponsesContentApplicationJSONSchemaResultStepsItems1()
+		f, err := st.AsStepFailure()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -306,7 +530,7 @@ func BenchmarkWaitScale(b *testing.B) {
 
 	var heapPerWaiter, stackPerWaiter, goroutinesLeft float64
 	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		open.Store(false)
 		polled.Clear()
 		firstPolls.Store(0)

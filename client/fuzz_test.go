@@ -4,34 +4,50 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/bctrlhq/sdk-go/gen"
 	"github.com/bctrlhq/sdk-go/internal/spectest"
 )
 
-// FuzzDecodeInvocation feeds arbitrary bytes to decodeInvocation. It must
-// never panic, and whatever it accepts must agree with a plain
-// encoding/json decode of the same bytes on the id, the status and the
-// number of steps. Inputs whose keys are ambiguous (a key that differs from
-// "id", "status", "result" or "steps" only in case, or one of them
-// repeated) are only checked for panics: encoding/json matches struct fields
-// case-insensitively and merges repeated objects, which a map decode does
-// not do. The seeds are every fixture plus a synthetic body, so `go test`
-// checks the property on them without -fuzz.
-func FuzzDecodeInvocation(f *testing.F) {
+// The fuzz targets run their seeds in every `go test`; `make fuzz` runs
+// each of them with -fuzz for FUZZTIME. Seeds are every fixture in
+// testdata/invocations plus synthetic bodies.
+
+// addInvocationSeeds adds every fixture and a few synthetic bodies.
+func addInvocationSeeds(f *testing.F) {
 	for _, name := range spectest.FixtureNames(f) {
 		f.Add(spectest.Fixture(f, name))
 	}
 	f.Add(spectest.Steps(3, 2))
-	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00Z","result":{"steps":[{"ok":true},{"ok":false,"error":{}},{"ok":1}]}}`))
-	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00Z","result":null}`))
+	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00Z","result":{"steps":[{"ok":true},{"ok":false,"error":{}},{"ok":1},null]}}`))
+	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00+02:00","result":null,"metadata":{"a":null,"b":[1,{"c":"\u00e9"}]}}`))
+	f.Add([]byte(`{"id":"x","ID":"y","status":"running","createdAt":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00Z","result":{"steps":[{"ok":true,"result":"caf\xe9"}]}}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
+}
+
+// FuzzDecodeInvocation feeds arbitrary bytes to decodeInvocation. It must
+// never panic; it returns an invocation or an error, never both; what it
+// accepts keeps the body as Raw and has steps that are each exactly one of
+// success, failure or invalid. Its id, status and step count must also
+// agree with a decode of the same bytes into a map by encoding/json, an
+// oracle that shares no struct or code with the SDK. Both match names
+// exactly (a map lookup is exact, and json v2 is case-sensitive), and json
+// v2 refuses repeated names, so no input needs to be skipped.
+func FuzzDecodeInvocation(f *testing.F) {
+	addInvocationSeeds(f)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := decodeInvocation(data)
+		inv, err := decodeInvocation(data, defaultDecoder)
 		if err != nil {
 			if inv != nil {
 				t.Fatalf("decodeInvocation returned an invocation and an error: %v", err)
@@ -44,15 +60,10 @@ func FuzzDecodeInvocation(f *testing.F) {
 		if !bytes.Equal(inv.Raw(), data) {
 			t.Error("Raw() is not the decoded body")
 		}
-		// Every step is exactly one of success, failure, invalid.
 		for i := range inv.Steps() {
 			checkOneKind(t, &inv.Steps()[i])
 		}
 
-		top, ok := objectKeys(data)
-		if !ok || ambiguous(top, "id", "status", "result") {
-			return
-		}
 		var m map[string]any
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatalf("decodeInvocation accepted what encoding/json rejects: %v", err)
@@ -73,9 +84,6 @@ func FuzzDecodeInvocation(f *testing.F) {
 		if inv.Result == nil {
 			t.Fatalf("Result is nil, map decode has %v", res)
 		}
-		if rk, ok := objectKeys(top["result"]); !ok || ambiguous(rk, "steps") {
-			return
-		}
 		steps, _ := res["steps"].([]any)
 		if len(steps) != len(inv.Result.Steps) {
 			t.Errorf("got %d steps, map decode has %d", len(inv.Result.Steps), len(steps))
@@ -83,22 +91,25 @@ func FuzzDecodeInvocation(f *testing.F) {
 	})
 }
 
-// FuzzStepDiscrimination fuzzes one step object inside an otherwise valid
-// invocation body. The step is exactly one of Success, Failure or invalid
-// (Err() != nil); when its "ok" is literally true it is a Success, when
-// literally false a Failure (or the body fails to decode: a failure needs
-// its "error"), and anything else makes it invalid. A step whose keys
-// include a case variant of "ok" (such as "OK") is only checked for the
-// first property: see the note on ambiguous.
+// FuzzStepDiscrimination fuzzes one step inside an otherwise valid
+// invocation body. When the body decodes, the step is exactly one of
+// Success, Failure or invalid (Err() != nil): a Success when its "ok" is
+// literally true, a Failure when literally false, and invalid for any
+// other "ok", a missing one, or a null step. When the body does not
+// decode, the step must be one the SDK refuses: not an object (nor null),
+// a field of the wrong type, a repeated name, or "ok": false without an
+// "error" object.
 func FuzzStepDiscrimination(f *testing.F) {
 	for _, s := range []string{
 		`{"index":0,"ok":true,"call":"page.goto","resolved":{"call":"page.goto","method":"goto","target":"page","runtimeId":"r","pageId":null,"contextId":null,"handleId":null,"ref":null},"result":{"url":"https://example.com"}}`,
 		`{"index":1,"ok":false,"call":"page.click","error":{"code":"TIMEOUT","message":"timed out","hint":"wait longer","diagnostic":{"id":"d","category":"runtime","closest":["a"],"fixes":[{"title":"t"}]}}}`,
 		`{"index":2,"ok":false,"call":"page.click"}`,
+		`{"index":2,"ok":false,"call":"page.click","error":null}`,
 		`{"index":3,"call":"page.click"}`,
 		`{"index":4,"ok":null}`,
 		`{"index":5,"ok":"true"}`,
 		`{"index":6,"ok":1,"error":{}}`,
+		`{"index":"7","ok":true}`,
 		`{"ok":true,"ok":false,"error":{}}`,
 		`{"ok":false,"OK":true,"error":{}}`,
 		`{"ok":true,"result":null,"binding":{"alias":"a","id":"i","type":"page"}}`,
@@ -114,7 +125,7 @@ func FuzzStepDiscrimination(f *testing.F) {
 	f.Fuzz(func(t *testing.T, step []byte) {
 		body := make([]byte, 0, len(prefix)+len(step)+len(suffix))
 		body = append(append(append(body, prefix...), step...), suffix...)
-		inv, err := decodeInvocation(body)
+		inv, err := decodeInvocation(body, defaultDecoder)
 		if err == nil {
 			for i := range inv.Steps() {
 				checkOneKind(t, &inv.Steps()[i])
@@ -127,15 +138,17 @@ func FuzzStepDiscrimination(f *testing.F) {
 		}
 		keys, isObject := objectKeys(step)
 		okRaw, hasOK := keys["ok"]
-		if isObject && ambiguous(keys, "ok") {
-			return
-		}
 		literal := strings.TrimSpace(string(okRaw))
+		isNull := strings.TrimSpace(string(step)) == "null"
 		if err != nil {
-			var typeErr *json.UnmarshalTypeError
+			var semErr *jsonv2.SemanticError
 			switch {
-			case errors.As(err, &typeErr):
-				// A field of the wrong JSON type: the body is invalid.
+			case !isObject && !isNull:
+				// A step that is not an object.
+			case errors.As(err, &semErr):
+				// A field of the wrong JSON type.
+			case errors.Is(err, jsontext.ErrDuplicateName):
+				// A repeated name: the body is ambiguous.
 			case isObject && hasOK && literal == "false":
 				// A failure without a usable "error".
 			default:
@@ -166,6 +179,152 @@ func FuzzStepDiscrimination(f *testing.F) {
 	})
 }
 
+// FuzzDecodersAgree decodes the same bytes into an Invocation twice: with
+// decodeInvocation (json v2, the SDK's path) and with encoding/json's
+// json.Unmarshal (which a user may call: Step implements UnmarshalJSON).
+// Whenever both accept, the results must be equal: every field of the
+// generated invocation and result (timestamps compared with Equal), and
+// every step's kind, index, call and variant, result bytes and error
+// included.
+//
+// The one intended difference where both accept: encoding/json matches a
+// key to a struct field case-insensitively ({"ID":"x"} sets ID), json v2
+// only exactly. Inputs with such a key in an object that encoding/json
+// decodes field by field are skipped (foldedKey); inside a step both use
+// Step's own decoder, which is v2. Repeated names need no rule: v2 refuses
+// them, so such an input is never accepted by both.
+func FuzzDecodersAgree(f *testing.F) {
+	addInvocationSeeds(f)
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v2, err2 := decodeInvocation(data, defaultDecoder)
+		var v1 Invocation
+		err1 := json.Unmarshal(data, &v1)
+		if err1 != nil || err2 != nil || foldedKey(data) {
+			return
+		}
+		if d := diffInvocations(&v1, v2); d != "" {
+			t.Errorf("encoding/json and json v2 disagree (-v1 +v2):\n%s", d)
+		}
+	})
+}
+
+// diffInvocations compares two decoded invocations; it returns "" when
+// they are equal. reflect.DeepEqual answers first, since cmp is slow (a
+// fuzzer runs this millions of times); cmp then explains a difference, or
+// finds none where DeepEqual is too strict (equal times in two *Location
+// values).
+func diffInvocations(a, b *Invocation) string {
+	va, vb := viewOf(a), viewOf(b)
+	if reflect.DeepEqual(va, vb) {
+		return ""
+	}
+	return cmp.Diff(va, vb)
+}
+
+// invocationView is what FuzzDecodersAgree compares of an invocation:
+// every field of the generated invocation and result (Status and Steps
+// are the SDK's), and what Step's accessors tell of each step.
+type invocationView struct {
+	Invocation gen.Invocation
+	Status     Status
+	Result     *gen.Result
+	Steps      []stepView
+}
+
+type stepView struct {
+	OK, Failed, Invalid bool
+	Index               int
+	Call                string
+	Success             *StepSuccess
+	Failure             *StepFailure
+}
+
+func viewOf(inv *Invocation) invocationView {
+	v := invocationView{Invocation: inv.Invocation, Status: inv.Status}
+	if inv.Result != nil {
+		v.Result = &inv.Result.Result
+	}
+	for i := range inv.Steps() {
+		st := &inv.Steps()[i]
+		succ, _ := st.Success()
+		fail, isFailure := st.Failure()
+		v.Steps = append(v.Steps, stepView{OK: st.OK(), Failed: isFailure, Invalid: st.Err() != nil,
+			Index: st.Index(), Call: st.Call(), Success: succ, Failure: fail})
+	}
+	return v
+}
+
+// foldedKey reports whether data, a JSON value, has a key that encoding/json
+// would match to a field of the generated invocation's structs only up to
+// case. Objects decoded by their own method (steps, raw JSON, timestamps)
+// and maps are not looked into: their keys are not matched to fields.
+func foldedKey(data []byte) bool {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return true
+	}
+	return foldedIn(v, reflect.TypeFor[gen.Invocation]())
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+func foldedIn(v any, t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, _ := v.(map[string]any)
+		fields := jsonFields(t)
+		for k, val := range obj {
+			if ft, ok := fields[k]; ok {
+				if foldedIn(val, ft) {
+					return true
+				}
+				continue
+			}
+			for name := range fields {
+				if strings.EqualFold(name, k) {
+					return true
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		arr, _ := v.([]any)
+		for _, e := range arr {
+			if foldedIn(e, t.Elem()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields returns the JSON names of struct type t's fields, with their
+// types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		field := t.Field(i)
+		name, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if name == "" {
+			name = field.Name
+		}
+		m[name] = field.Type
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
 // checkOneKind fails the test unless exactly one of st.Success(),
 // st.Failure() and st.Err() != nil holds. It also calls every accessor, so a
 // panic in one is found.
@@ -193,56 +352,20 @@ func checkOneKind(t *testing.T, st *Step) {
 		_ = stErr.Error()
 	}
 	if isFailure {
-		_ = fl.Error.Error()
+		_ = StepErrorText(&fl.Error)
+		_ = fl.Error.Code.Valid()
 	}
 	_ = st.Call()
 }
 
-// objectKeys returns the raw values of data's top-level keys, in order of
-// appearance and with repeats kept under a numbered key ("id#2"), or false
-// when data is not a JSON object.
+// objectKeys returns the raw values of data's top-level keys, or false when
+// data is not a JSON object. A repeated key keeps its last value.
 func objectKeys(data []byte) (map[string]json.RawMessage, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil || keys == nil {
 		return nil, false
 	}
-	keys := map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		k, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, false
-		}
-		name := k
-		for n := 2; ; n++ {
-			if _, dup := keys[name]; !dup {
-				break
-			}
-			name = k + "#" + strconv.Itoa(n)
-		}
-		keys[name] = v
-	}
 	return keys, true
-}
-
-// ambiguous reports whether keys hold one of names twice, or a key equal
-// to one of names up to case but not exactly. encoding/json decodes such a
-// key into the field (the last one wins, and objects merge), unlike a
-// case-sensitive map lookup.
-func ambiguous(keys map[string]json.RawMessage, names ...string) bool {
-	for k := range keys {
-		base, _, repeated := strings.Cut(k, "#")
-		for _, name := range names {
-			if strings.EqualFold(base, name) && (base != name || repeated) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // stepTemplate returns a valid invocation body with one step, split around
