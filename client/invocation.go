@@ -10,8 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/bctrlhq/sdk-go/gen"
 )
 
@@ -154,13 +152,16 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	if err := checkID(id); err != nil {
 		return nil, rec, err
 	}
-	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get", trace.WithAttributes(attrInvocationID.String(s.client.clean(id))))
+	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get")
 	defer func() {
-		if rec.info.RequestID != "" {
-			span.SetAttributes(attrRequestID.String(rec.info.RequestID))
-		}
-		if inv != nil {
-			span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(inv.Status))))
+		if span.IsRecording() {
+			span.SetAttributes(attrInvocationID.String(s.client.clean(id)))
+			if rec.info.RequestID != "" {
+				span.SetAttributes(attrRequestID.String(rec.info.RequestID))
+			}
+			if inv != nil {
+				span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(inv.Status))))
+			}
 		}
 		s.client.endSpan(span, err)
 	}()

@@ -176,8 +176,9 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 	c := d.c
 	start := time.Now()
 	// The span starts before the rate limiter so that time spent waiting
-	// for a token shows in the trace.
-	req = req.Clone(ctx) // headers of its own for the trace context
+	// for a token shows in the trace. The attempt's request has headers of
+	// its own, for the trace context.
+	req = req.Clone(ctx)
 	sctx, span := c.startAttempt(ctx, req, n)
 	defer func() {
 		var out *http.Response
@@ -211,7 +212,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 	}
 	actx, cancel := context.WithTimeoutCause(sctx, c.cfg.attemptTimeout, errAttemptTimeout)
 	defer cancel()
-	resp, err = c.doer.Do(req.Clone(actx))
+	resp, err = c.doer.Do(req.WithContext(actx))
 	if err != nil {
 		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)

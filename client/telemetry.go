@@ -75,12 +75,19 @@ func withURLTemplate(ctx context.Context, tmpl string) context.Context {
 // into req's headers.
 func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, trace.Span) {
 	name := req.Method
+	tmpl, hasTmpl := ctx.Value(urlTemplateKey{}).(string)
+	if hasTmpl {
+		name += " " + tmpl
+	}
+	ctx, span := c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
+	if !span.IsRecording() {
+		return ctx, span // no SDK installed: build nothing
+	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(req.Method),
 		semconv.URLFull(capString(scrubString(redactURL(req.URL), string(c.cfg.apiKey)), maxErrorString)),
 	}
-	if tmpl, ok := ctx.Value(urlTemplateKey{}).(string); ok {
-		name += " " + tmpl
+	if hasTmpl {
 		attrs = append(attrs, semconv.URLTemplate(tmpl))
 	}
 	host, port := req.URL.Hostname(), req.URL.Port()
@@ -95,15 +102,17 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 	if attempt > 1 {
 		attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
 	}
-	ctx, span := c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	if span.IsRecording() {
-		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	}
+	span.SetAttributes(attrs...)
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	return ctx, span
 }
 
 // endAttempt records an attempt's outcome on its span and ends it.
 func (c *Client) endAttempt(span trace.Span, resp *http.Response, err error) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
 	if resp != nil {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(resp.StatusCode))
 		if id := c.requestID(resp); id != "" {
@@ -191,6 +200,9 @@ func newInstruments(mp metric.MeterProvider) instruments {
 
 // countAttempt records one attempt in the metrics.
 func (c *Client) countAttempt(ctx context.Context, method string, n int, resp *http.Response, err error) {
+	if !c.metrics.attempts.Enabled(ctx) && !c.metrics.retries.Enabled(ctx) {
+		return // no SDK installed: build nothing
+	}
 	attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method)}
 	if resp != nil {
 		attrs = append(attrs, semconv.HTTPResponseStatusCode(resp.StatusCode))
