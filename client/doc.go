@@ -26,8 +26,7 @@
 //	for i := range inv.Steps() {
 //		st := &inv.Steps()[i]
 //		if s, ok := st.Success(); ok {
-//			var title string
-//			_ = s.DecodeResult(&title)
+//			title, err := client.ResultAs[string](s) // s.Result is the raw JSON
 //		} else if f, ok := st.Failure(); ok {
 //			fmt.Println(f.Error.Code, f.Error.Message, f.Error.Hint)
 //		} else {
@@ -35,9 +34,17 @@
 //		}
 //	}
 //
+// The types are the ones oapi-codegen generates from the API's spec
+// (package gen), exposed here by their short names (model.go): a property
+// the spec adds is a field after `make generate`. Operations this package
+// does not wrap yet are callable through Client.Raw.
+//
 // Every request carries "Authorization: Bearer <key>"; the key never appears
-// in an error, a log line or a printed Client. Transient failures (connection
-// errors, 408, 429, 5xx) are retried with jittered exponential backoff that
-// honours Retry-After. The fake server in package bctrltest lets tests run
-// all of this without the real API.
+// in an error, a log line, a span or a printed Client. Transient failures
+// (connection errors, 408, 429, 5xx) are retried with jittered exponential
+// backoff that honours Retry-After. Request ids, transport middleware,
+// OpenTelemetry tracing and metrics, and structured logs are built in
+// (WithResponseInfo, WithMiddleware, WithTracerProvider, WithLogger). The
+// fake server in package bctrltest lets tests run all of this without the
+// real API.
 package client

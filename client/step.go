@@ -112,7 +112,9 @@ func (s *Step) Call() string {
 
 // Err is nil for a success or a failure, and an error naming the step when
 // its "ok" field is missing or not a boolean, so such a step is never taken
-// for a silent success or failure.
+// for a silent success or failure. The step's position in the array is
+// known for invocations Get decoded (it reads 0 after a plain
+// json.Unmarshal).
 func (s *Step) Err() error {
 	switch s.kind {
 	case okTrue, okFalse:
