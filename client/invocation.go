@@ -148,7 +148,7 @@ func (s *InvocationsService) Get(ctx context.Context, id string) (*Invocation, e
 // (headers, attempts), so that Wait can honour a Retry-After on a
 // successful poll and count retries.
 func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocation, rec *callRecord, err error) {
-	rec = new(callRecord)
+	rec = &callRecord{urlTemplate: "/v1/invocations/{id}"}
 	if err := checkID(id); err != nil {
 		return nil, rec, err
 	}
@@ -165,7 +165,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 		}
 		s.client.endSpan(span, err)
 	}()
-	ctx = context.WithValue(withURLTemplate(ctx, "/v1/invocations/{id}"), callRecordKey{}, rec)
+	ctx = context.WithValue(ctx, callRecordKey{}, rec)
 	resp, err := s.client.raw.GetInvocation(ctx, id, nil)
 	if err != nil {
 		return nil, rec, err

@@ -30,8 +30,13 @@ func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 	return context.WithValue(ctx, responseInfoKey{}, info)
 }
 
-// callRecord is filled by the retrying Doer for the SDK's own methods.
-type callRecord struct{ info ResponseInfo }
+// callRecord travels in the context of the SDK's own calls: it tells the
+// attempt spans the route addressed (such as "/v1/invocations/{id}"), and
+// the retrying Doer fills in what it learned of the response.
+type callRecord struct {
+	urlTemplate string
+	info        ResponseInfo
+}
 
 type callRecordKey struct{}
 

@@ -176,10 +176,8 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 	c := d.c
 	start := time.Now()
 	// The span starts before the rate limiter so that time spent waiting
-	// for a token shows in the trace. The attempt's request has headers of
-	// its own, for the trace context.
-	req = req.Clone(ctx)
-	sctx, span := c.startAttempt(ctx, req, n)
+	// for a token shows in the trace.
+	sctx, req, span := c.startAttempt(ctx, req, n)
 	defer func() {
 		var out *http.Response
 		var rr *retryableResponse

@@ -62,26 +62,20 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 	return tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(Version))
 }
 
-type urlTemplateKey struct{}
-
-// withURLTemplate tells the attempt spans of a call the route it addresses,
-// such as "/v1/invocations/{id}", for their name and url.template.
-func withURLTemplate(ctx context.Context, tmpl string) context.Context {
-	return context.WithValue(ctx, urlTemplateKey{}, tmpl)
-}
-
 // startAttempt starts the client span of one HTTP attempt, following the
-// OpenTelemetry HTTP client conventions, and injects the trace context
-// into req's headers.
-func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, trace.Span) {
+// OpenTelemetry HTTP client conventions. When the span records, it returns
+// a copy of req carrying the trace context in its headers; otherwise req.
+func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, *http.Request, trace.Span) {
 	name := req.Method
-	tmpl, hasTmpl := ctx.Value(urlTemplateKey{}).(string)
-	if hasTmpl {
+	var tmpl string
+	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok && r.urlTemplate != "" {
+		tmpl = r.urlTemplate
 		name += " " + tmpl
 	}
+	hasTmpl := tmpl != ""
 	ctx, span := c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
 	if !span.IsRecording() {
-		return ctx, span // no SDK installed: build nothing
+		return ctx, req, span // no SDK installed: build nothing
 	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(req.Method),
@@ -103,8 +97,9 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 		attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
 	}
 	span.SetAttributes(attrs...)
+	req = req.Clone(ctx) // headers of its own for the trace context
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	return ctx, span
+	return ctx, req, span
 }
 
 // endAttempt records an attempt's outcome on its span and ends it.
