@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -124,6 +125,11 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 				outputs = append(outputs, inv.RequestID(), inv.Response().RequestID)
 			}
 			outputs = append(outputs, logs.String())
+			fields := errorFields(err)
+			if !tt.ok && !tt.wait && len(fields) == 0 {
+				t.Fatalf("err %T is neither an *APIError nor a *ResponseError, so its fields were not checked", err)
+			}
+			outputs = append(outputs, fields...)
 			for _, out := range outputs {
 				if strings.Contains(out, key) {
 					t.Fatalf("the API key leaked: %s", out)
@@ -134,6 +140,30 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// errorFields returns every field a user may log of the *APIError or
+// *ResponseError in err's chain: printing the error is not the only way its
+// contents reach a log.
+func errorFields(err error) []string {
+	var out []string
+	header := func(h http.Header) {
+		for k, vs := range h {
+			out = append(out, k)
+			out = append(out, vs...)
+		}
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		out = append(out, string(apiErr.Body), apiErr.Message, apiErr.Code, apiErr.RequestID, apiErr.Method, apiErr.Path)
+		header(apiErr.Header)
+	}
+	var respErr *client.ResponseError
+	if errors.As(err, &respErr) {
+		out = append(out, string(respErr.Body), respErr.ContentType, respErr.RequestID, respErr.Err.Error())
+		header(respErr.Header)
+	}
+	return out
 }
 
 func TestOptionsPrintNoKey(t *testing.T) {
