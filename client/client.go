@@ -58,6 +58,7 @@ type Client struct {
 
 	cfg     config
 	decode  json.Options // decoderFor(cfg.maxSteps)
+	redact  redactor     // for cfg.apiKey
 	raw     *gen.Client
 	rawWR   *gen.ClientWithResponses
 	limiter *rate.Limiter
@@ -312,7 +313,8 @@ func New(opts ...Option) (*Client, error) {
 	}
 	cfg.baseURL = base
 	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder,
-		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider)}
+		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
+		redact: newRedactor(string(cfg.apiKey))}
 	if cfg.maxSteps != DefaultMaxSteps {
 		c.decode = decoderFor(cfg.maxSteps)
 	}

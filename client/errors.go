@@ -1,16 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
-	"sync/atomic"
-	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is. An *APIError matches the sentinel
@@ -101,17 +96,16 @@ func (e *APIError) Is(target error) bool {
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
 // newAPIError builds an APIError from a response whose body has been read.
-// Every string is scrubbed of key before it is cut, so no part of the key
-// survives at a cut.
-func newAPIError(req *http.Request, resp *http.Response, body []byte, key string) *APIError {
-	body = scrub(body, key)
+// Every string it keeps goes through r: scrubbed of the key, then capped.
+func newAPIError(req *http.Request, resp *http.Response, body []byte, r redactor) *APIError {
+	body = r.bytes(body)
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     req.Method,
-		Path:       capString(scrubString(req.URL.EscapedPath(), key), maxErrorString),
-		Header:     capHeader(resp.Header, key),
+		Path:       r.text(req.URL.EscapedPath(), maxErrorString),
+		Header:     r.header(resp.Header),
 		Body:       capBytes(body, maxErrorBody),
-		RequestID:  capString(scrubString(resp.Header.Get("X-Request-Id"), key), maxErrorToken),
+		RequestID:  r.text(resp.Header.Get("X-Request-Id"), maxErrorToken),
 	}
 	var wire struct {
 		Code      json.RawMessage `json:"code"`
@@ -131,41 +125,10 @@ func newAPIError(req *http.Request, resp *http.Response, body []byte, key string
 	}
 	// Scrubbed again after parsing: a JSON-escaped key ("\u0073k-...") only
 	// shows once unescaped.
-	e.Code = capString(scrubString(e.Code, key), maxErrorToken)
-	e.Message = capString(scrubString(e.Message, key), maxErrorString)
-	e.RequestID = capString(scrubString(e.RequestID, key), maxErrorToken)
+	e.Code = r.text(e.Code, maxErrorToken)
+	e.Message = r.text(e.Message, maxErrorString)
+	e.RequestID = r.text(e.RequestID, maxErrorToken)
 	return e
-}
-
-// capString cuts s to at most n bytes, at a rune boundary, marking the cut.
-func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…[truncated]"
-}
-
-// capHeader copies h keeping at most maxErrorHeader fields, each value
-// scrubbed of key and then cut to maxErrorString bytes: the headers of an
-// error stay small whatever the server sent.
-func capHeader(h http.Header, key string) http.Header {
-	out := make(http.Header, min(len(h), maxErrorHeader))
-	for k, vs := range h {
-		if len(out) == maxErrorHeader {
-			break
-		}
-		vs = vs[:min(len(vs), 8)]
-		cp := make([]string, len(vs))
-		for i, v := range vs {
-			cp[i] = capString(scrubString(v, key), maxErrorString)
-		}
-		out[k] = cp
-	}
-	return out
 }
 
 // textOf returns a JSON string's value, or the raw JSON of any other value
@@ -214,88 +177,3 @@ func (e *ResponseError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrInvalidResponse) work.
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }
-
-// scrub replaces the API key in a body that goes into an error, in case a
-// proxy or a misbehaving server reflects the request's headers back.
-func scrub(body []byte, key string) []byte {
-	if key == "" {
-		return body
-	}
-	for _, form := range keyForms(key) {
-		if bytes.Contains(body, []byte(form)) {
-			body = bytes.ReplaceAll(body, []byte(form), []byte(redacted))
-		}
-	}
-	return body
-}
-
-// scrubString is scrub for a string.
-func scrubString(s, key string) string {
-	if key == "" {
-		return s
-	}
-	for _, form := range keyForms(key) {
-		if strings.Contains(s, form) {
-			s = strings.ReplaceAll(s, form, redacted)
-		}
-	}
-	return s
-}
-
-// keyForms returns the key as it may appear in text the SDK passes on: as
-// is, escaped in a URL path or query, in a JSON string, or in a JSON
-// pointer (json v2 errors name a member by its pointer).
-func keyForms(key string) []string {
-	if c := lastForms.Load(); c != nil && c.key == key {
-		return c.forms
-	}
-	forms := computeKeyForms(key)
-	lastForms.Store(&keyFormsEntry{key: key, forms: forms})
-	return forms
-}
-
-// lastForms caches keyForms for the last key asked: a process nearly always
-// has one.
-var lastForms atomic.Pointer[keyFormsEntry]
-
-type keyFormsEntry struct {
-	key   string
-	forms []string
-}
-
-func computeKeyForms(key string) []string {
-	forms := []string{key}
-	add := func(f string) {
-		if f != "" && !slices.Contains(forms, f) {
-			forms = append(forms, f)
-		}
-	}
-	add(url.PathEscape(key))
-	add(url.QueryEscape(key))
-	if b, err := json.Marshal(key); err == nil {
-		add(string(b[1 : len(b)-1]))
-	}
-	add(strings.NewReplacer("~", "~0", "/", "~1").Replace(key))
-	return forms
-}
-
-// scrubErr is scrub for an error's message, which it also caps. When it
-// has to rewrite the message, the result still unwraps to err, so
-// errors.Is and errors.As keep working.
-func scrubErr(err error, key string) error {
-	msg := err.Error()
-	if clean := capString(scrubString(msg, key), maxErrorString); clean != msg {
-		return &rewordedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// rewordedError is an error whose message was scrubbed or capped; it keeps
-// the original as its cause for errors.Is and errors.As only.
-type rewordedError struct {
-	msg string
-	err error
-}
-
-func (e *rewordedError) Error() string { return e.msg }
-func (e *rewordedError) Unwrap() error { return e.err }

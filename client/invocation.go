@@ -155,12 +155,12 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get")
 	defer func() {
 		if span.IsRecording() {
-			span.SetAttributes(attrInvocationID.String(s.client.clean(id)))
+			span.SetAttributes(attrInvocationID.String(s.client.redact.text(id, maxErrorToken)))
 			if rec.info.RequestID != "" {
 				span.SetAttributes(attrRequestID.String(rec.info.RequestID))
 			}
 			if inv != nil {
-				span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(inv.Status))))
+				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(inv.Status), maxErrorToken)))
 			}
 		}
 		s.client.endSpan(span, err)
@@ -174,9 +174,9 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	if err != nil {
 		return nil, rec, err
 	}
-	key := string(s.client.cfg.apiKey)
+	r := s.client.redact
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, rec, newAPIError(resp.Request, resp, body, key)
+		return nil, rec, newAPIError(resp.Request, resp, body, r)
 	}
 	// The content type is checked first: a page labelled text/html is not
 	// worth decoding, even when it happens to parse.
@@ -187,11 +187,11 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	if err != nil {
 		return nil, rec, &ResponseError{
 			StatusCode:  resp.StatusCode,
-			ContentType: capString(scrubString(resp.Header.Get("Content-Type"), key), maxErrorToken),
-			RequestID:   capString(scrubString(resp.Header.Get("X-Request-Id"), key), maxErrorToken),
-			Header:      capHeader(resp.Header, key),
-			Body:        capBytes(scrub(body, key), maxErrorBody),
-			Err:         scrubErr(err, key),
+			ContentType: r.text(resp.Header.Get("Content-Type"), maxErrorToken),
+			RequestID:   rec.info.RequestID,
+			Header:      r.header(resp.Header),
+			Body:        capBytes(r.bytes(body), maxErrorBody),
+			Err:         r.err(err),
 		}
 	}
 	inv.response = rec.info

@@ -66,19 +66,13 @@ func (inv *Invocation) RequestID() string { return inv.response.RequestID }
 // from: status, headers, request id and attempts.
 func (inv *Invocation) Response() ResponseInfo { return inv.response }
 
-// requestID returns resp's x-request-id, capped and scrubbed of the key.
+// requestID returns resp's x-request-id, scrubbed of the key and capped.
 func (c *Client) requestID(resp *http.Response) string {
-	return capString(scrubString(resp.Header.Get("X-Request-Id"), string(c.cfg.apiKey)), maxErrorToken)
+	return c.redact.text(resp.Header.Get("X-Request-Id"), maxErrorToken)
 }
 
-// clean caps a string that came from the server and scrubs the API key
-// from it, before it goes into a log record or a span.
-func (c *Client) clean(s string) string {
-	return capString(scrubString(s, string(c.cfg.apiKey)), maxErrorToken)
-}
-
-// cleanPath is req's path for an error, a log record or a span: capped and
-// scrubbed of the key (an id is the user's input, and may be anything).
+// cleanPath is req's path for an error, a log record or a span, scrubbed
+// of the key and capped (an id is the caller's input, and may be anything).
 func (c *Client) cleanPath(req *http.Request) string {
-	return capString(scrubString(req.URL.EscapedPath(), string(c.cfg.apiKey)), maxErrorString)
+	return c.redact.text(req.URL.EscapedPath(), maxErrorString)
 }

@@ -69,8 +69,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		resp, err := d.attempt(ctx, req, attempt)
 		var rr *retryableResponse
 		if errors.As(err, &rr) && rr.hasAfter {
-			// A Retry-After lengthens the backoff, never shortens it.
-			bo.floor = rr.after
+			bo.atLeast(rr.after)
 		}
 		if err != nil {
 			lastErr = err
@@ -90,7 +89,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 				c.cfg.logger.WarnContext(ctx, "bctrl: retrying request",
 					"method", req.Method, "path", c.cleanPath(req),
 					"attempt", attempt, "delay", next,
-					"reason", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))
+					"reason", c.redact.text(err.Error(), maxErrorString))
 			}
 		}))
 	if err == nil {
@@ -195,7 +194,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 				args = append(args, "status", out.StatusCode, "request_id", c.requestID(out))
 			}
 			if err != nil && out == nil {
-				args = append(args, "error", scrubString(capString(err.Error(), maxErrorString), string(c.cfg.apiKey)))
+				args = append(args, "error", c.redact.text(err.Error(), maxErrorString))
 			}
 			c.cfg.logger.DebugContext(ctx, "bctrl: http attempt", args...)
 		}
@@ -311,9 +310,12 @@ func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *bounde
 	return b
 }
 
+// atLeast makes the next delay at least d: a server's Retry-After can
+// lengthen a delay (up to the Retry-After cap), never shorten it.
+func (b *boundedBackOff) atLeast(d time.Duration) { b.floor = d }
+
 // NextBackOff returns the next delay, clamped to [lo, hi], or the pending
-// Retry-After floor if that is longer: a server can lengthen a delay (up to
-// the Retry-After cap), never shorten it.
+// atLeast floor if that is longer.
 func (b *boundedBackOff) NextBackOff() time.Duration {
 	d := max(b.lo, min(b.ExponentialBackOff.NextBackOff(), b.hi))
 	d, b.floor = max(d, b.floor), 0

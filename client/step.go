@@ -181,11 +181,9 @@ func (s *Step) decode(raw []byte) (err error) {
 	if k != '{' {
 		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
 	}
-	if len(bytes.TrimSpace(raw)) == 2 {
-		return nil // {}: no "ok" and nothing to name the step by
-	}
 	ok := new(StepSuccess)
-	if json.Unmarshal(raw, &ok.StepSuccess, stepOptions) == nil && ok.OK {
+	okErr := json.Unmarshal(raw, &ok.StepSuccess, stepOptions)
+	if okErr == nil && ok.OK {
 		s.kind, s.v = okTrue, ok
 		return nil
 	}
@@ -196,8 +194,7 @@ func (s *Step) decode(raw []byte) (err error) {
 	s.kind = kind
 	switch kind {
 	case okTrue:
-		// Decoding as a success failed above: report why.
-		return json.Unmarshal(raw, &ok.StepSuccess, stepOptions)
+		return okErr // decoding it as a success failed above
 	case okFalse:
 		f := new(StepFailure)
 		if err := json.Unmarshal(raw, f, stepOptions); err != nil {
@@ -220,9 +217,6 @@ func (s *Step) decode(raw []byte) (err error) {
 // peekOK scans the top-level members of a step object for "ok" and
 // "error", skipping every value without decoding it.
 func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
-	if len(bytes.TrimSpace(raw)) == 2 { // {}
-		return okMissing, false, nil
-	}
 	p := peekers.Get().(*peeker)
 	defer peekers.Put(p)
 	p.r.Reset(raw)

@@ -79,7 +79,7 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(req.Method),
-		semconv.URLFull(capString(scrubString(redactURL(req.URL), string(c.cfg.apiKey)), maxErrorString)),
+		semconv.URLFull(c.redact.text(redactURL(req.URL), maxErrorString)),
 	}
 	if hasTmpl {
 		attrs = append(attrs, semconv.URLTemplate(tmpl))
@@ -120,13 +120,13 @@ func (c *Client) endAttempt(span trace.Span, resp *http.Response, err error) {
 	}
 	if err != nil && resp == nil {
 		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
-		span.SetStatus(codes.Error, capString(scrubString(err.Error(), string(c.cfg.apiKey)), maxErrorString))
+		span.SetStatus(codes.Error, c.redact.text(err.Error(), maxErrorString))
 	}
 	span.End()
 }
 
-// errorType is the error.type of a transport error: "timeout" or the
-// error's Go type.
+// errorType is the error.type of a transport error: "timeout",
+// "response_too_large", "too_many_redirects", or "_OTHER".
 func errorType(err error) string {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -141,11 +141,11 @@ func errorType(err error) string {
 	return semconv.ErrorTypeOther.Value.AsString()
 }
 
-// endSpan records err, if any, on span, capped and scrubbed of the key,
+// endSpan records err, if any, on span, scrubbed of the key and capped,
 // and ends the span.
 func (c *Client) endSpan(span trace.Span, err error) {
 	if err != nil {
-		span.SetStatus(codes.Error, capString(scrubString(err.Error(), string(c.cfg.apiKey)), maxErrorString))
+		span.SetStatus(codes.Error, c.redact.text(err.Error(), maxErrorString))
 	}
 	span.End()
 }

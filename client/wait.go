@@ -213,7 +213,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 
 		// One span for the whole wait; each poll's Get span is its child.
 		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",
-			trace.WithAttributes(attrInvocationID.String(s.client.clean(id))))
+			trace.WithAttributes(attrInvocationID.String(s.client.redact.text(id, maxErrorToken))))
 		var (
 			last           *Invocation
 			lastErr        error
@@ -231,7 +231,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				outcome = "error"
 			}
 			if last != nil {
-				span.SetAttributes(attrInvocationStatus.String(s.client.clean(string(last.Status))))
+				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(last.Status), maxErrorToken)))
 				if last.Status.IsTerminal() {
 					outcome = string(last.Status)
 				} else if last.Finished() {
@@ -250,7 +250,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		}
 		// The id is the caller's input: scrubbed, in case it is the key.
 		stop := func(err error) {
-			emit(last, &WaitError{ID: scrubString(id, string(s.client.cfg.apiKey)), Last: last, Err: err})
+			emit(last, &WaitError{ID: s.client.redact.str(id), Last: last, Err: err})
 		}
 		for {
 			inv, rec, err := s.get(ctx, id)
@@ -292,12 +292,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 
 			// A Retry-After can lengthen the next delay (up to its cap) but
 			// not shorten it: "Retry-After: 0" on every answer must not turn
-			// the wait into a busy loop.
-			delay := poll.NextBackOff()
+			// the wait into a busy loop. Retries use the same rule.
 			if after, ok := retryAfter(rec.info.Header, time.Now(), s.client.cfg.retryAfterCap); ok {
-				delay = max(delay, after)
+				poll.atLeast(after)
 			}
-			if cfg.sleep(ctx, delay) != nil {
+			if cfg.sleep(ctx, poll.NextBackOff()) != nil {
 				stop(waitCause(ctx, lastErr))
 				return
 			}
@@ -309,8 +308,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 // and in the log.
 func (s *InvocationsService) observed(ctx context.Context, span trace.Span, inv *Invocation) {
 	c := s.client
-	attrs := []attribute.KeyValue{attrInvocationStatus.String(c.clean(string(inv.Status)))}
-	args := []any{"id", c.clean(inv.ID), "status", c.clean(string(inv.Status)), "request_id", inv.RequestID()}
+	status := c.redact.text(string(inv.Status), maxErrorToken)
+	attrs := []attribute.KeyValue{attrInvocationStatus.String(status)}
+	args := []any{"id", c.redact.text(inv.ID, maxErrorToken), "status", status, "request_id", inv.RequestID()}
 	if p := inv.Progress; p != nil {
 		attrs = append(attrs, attrProgressStep.Int(p.Step), attrProgressTotal.Int(p.TotalSteps))
 		args = append(args, "step", p.Step, "total_steps", p.TotalSteps)
