@@ -208,7 +208,7 @@ func BenchmarkDecode(b *testing.B) {
 				b.ReportAllocs()
 				start := cpuTime()
 				for b.Loop() {
-					inv, err := decodeInvocation(body, defaultDecoder)
+					inv, err := decodeInvocation(body, testDecoder)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -57,10 +57,9 @@ type Client struct {
 	Invocations *InvocationsService
 
 	cfg     config
-	decode  json.Options // decoderFor(cfg.maxSteps)
-	redact  redactor     // for cfg.apiKey
-	raw     *gen.Client
-	rawWR   *gen.ClientWithResponses
+	decode  json.Options             // decoderFor(cfg.maxSteps)
+	redact  redactor                 // for cfg.apiKey
+	raw     *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
 	limiter *rate.Limiter
 	tracer  trace.Tracer
 	metrics instruments
@@ -312,19 +311,16 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	cfg.baseURL = base
-	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: defaultDecoder,
+	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: decoderFor(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(string(cfg.apiKey))}
-	if cfg.maxSteps != DefaultMaxSteps {
-		c.decode = decoderFor(cfg.maxSteps)
-	}
-	c.raw, err = gen.NewClient(cfg.baseURL,
+	raw, err := gen.NewClient(cfg.baseURL,
 		gen.WithHTTPClient(&retryingDoer{c: c}),
 		gen.WithRequestEditorFn(c.authorize))
 	if err != nil {
 		return nil, fmt.Errorf("bctrl: base URL: %w", err)
 	}
-	c.rawWR = &gen.ClientWithResponses{ClientInterface: c.raw}
+	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
 	c.Invocations = &InvocationsService{client: c}
 	return c, nil
 }
@@ -344,7 +340,7 @@ func New(opts ...Option) (*Client, error) {
 //
 //	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil)
 //	if err == nil && resp.JSON200 != nil { ... }
-func (c *Client) Raw() *gen.ClientWithResponses { return c.rawWR }
+func (c *Client) Raw() *gen.ClientWithResponses { return c.raw }
 
 // BaseURL returns the base URL the client sends requests to.
 func (c *Client) BaseURL() string { return c.cfg.baseURL }

@@ -66,9 +66,6 @@ func decoderFor(maxSteps int) json.Options {
 		})))
 }
 
-// defaultDecoder decodes with DefaultMaxSteps.
-var defaultDecoder = decoderFor(DefaultMaxSteps)
-
 // decodeInvocation decodes an invocation body in a single pass with the
 // options of decoderFor. The invocation keeps body as its Raw, without a
 // copy.

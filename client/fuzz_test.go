@@ -47,7 +47,7 @@ func FuzzDecodeInvocation(f *testing.F) {
 	addInvocationSeeds(f)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := decodeInvocation(data, defaultDecoder)
+		inv, err := decodeInvocation(data, testDecoder)
 		if err != nil {
 			if inv != nil {
 				t.Fatalf("decodeInvocation returned an invocation and an error: %v", err)
@@ -125,7 +125,7 @@ func FuzzStepDiscrimination(f *testing.F) {
 	f.Fuzz(func(t *testing.T, step []byte) {
 		body := make([]byte, 0, len(prefix)+len(step)+len(suffix))
 		body = append(append(append(body, prefix...), step...), suffix...)
-		inv, err := decodeInvocation(body, defaultDecoder)
+		inv, err := decodeInvocation(body, testDecoder)
 		if err == nil {
 			for i := range inv.Steps() {
 				checkOneKind(t, &inv.Steps()[i])
@@ -197,7 +197,7 @@ func FuzzDecodersAgree(f *testing.F) {
 	addInvocationSeeds(f)
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v2, err2 := decodeInvocation(data, defaultDecoder)
+		v2, err2 := decodeInvocation(data, testDecoder)
 		var v1 Invocation
 		err1 := json.Unmarshal(data, &v1)
 		if err1 != nil || err2 != nil || foldedKey(data) {
@@ -390,3 +390,6 @@ func stepTemplate(f *testing.F) (prefix, suffix []byte) {
 	}
 	return prefix, suffix
 }
+
+// testDecoder decodes as a client with the default options does.
+var testDecoder = decoderFor(DefaultMaxSteps)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -110,24 +108,6 @@ func TestDebugRedactsTheKey(t *testing.T) {
 	}
 }
 
-// TestDebugLoggerRedacts checks the redaction of every kind of value: the
-// message, strings, errors, and the key escaped in a path.
-func TestDebugLoggerRedacts(t *testing.T) {
-	t.Parallel()
-	const key = "sk/with space+" + secretKey
-	a, _, stderr := newTestApp(map[string]string{"BCTRL_API_KEY": key}, false)
-	l := a.debugLogger()
-	l.Debug("saw "+key, "path", "/v1/invocations/"+url.PathEscape(key), "err", errors.New("bad "+key), "any", []string{key})
-	out := stderr.String()
-	if strings.Contains(out, secretKey) {
-		t.Errorf("the key is in the log:\n%s", out)
-	}
-	if n := strings.Count(out, "[redacted]"); n != 4 {
-		t.Errorf("%d redactions, want 4:\n%s", n, out)
-	}
-}
-
-// TestDebugOnTerminal checks that --debug replaces the progress bar with
 // plain lines, which debug records cannot break.
 func TestDebugOnTerminal(t *testing.T) {
 	t.Parallel()
