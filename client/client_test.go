@@ -89,6 +89,18 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 	return serveJSON(200, body)
 }
 
+// getFixture gets the invocation of fixture name through a client and a
+// server that serves it, failing the test if Get fails.
+func getFixture(t *testing.T, name string) *client.Invocation {
+	t.Helper()
+	c, _ := setup(t, serveFixture(t, name))
+	inv, err := c.Invocations.Get(t.Context(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
 // fixtureWith returns a spec fixture with edit applied to its JSON object.
 func fixtureWith(t *testing.T, name string, edit func(m map[string]any)) []byte {
 	t.Helper()

@@ -62,11 +62,7 @@ func TestGetFixtures(t *testing.T) {
 		t.Run(tt.fixture, func(t *testing.T) {
 			t.Parallel()
 			body := spectest.Fixture(t, tt.fixture)
-			c, _ := setup(t, serveFixture(t, tt.fixture))
-			inv, err := c.Invocations.Get(t.Context(), "x")
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := getFixture(t, tt.fixture)
 			var m map[string]any
 			if err := json.Unmarshal(body, &m); err != nil {
 				t.Fatal(err)
@@ -99,11 +95,7 @@ func TestGetFixtures(t *testing.T) {
 
 func TestGetNullsAreZero(t *testing.T) {
 	t.Parallel()
-	c, _ := setup(t, serveFixture(t, "nulls"))
-	inv, err := c.Invocations.Get(t.Context(), "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := getFixture(t, "nulls")
 	if inv.Progress != nil || inv.Error != nil || inv.Request != nil || inv.Result != nil || inv.Metadata != nil ||
 		inv.Connector != "" || inv.CorrelationID != "" || inv.Duration() != 0 || inv.Steps() != nil ||
 		!inv.StartedAt.IsZero() || !inv.FinishedAt.IsZero() || !inv.CancelRequestedAt.IsZero() || !inv.LastHeartbeatAt.IsZero() {
@@ -113,11 +105,7 @@ func TestGetNullsAreZero(t *testing.T) {
 
 func TestGetRunningProgress(t *testing.T) {
 	t.Parallel()
-	c, _ := setup(t, serveFixture(t, "running"))
-	inv, err := c.Invocations.Get(t.Context(), "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := getFixture(t, "running")
 	var m struct {
 		Progress client.Progress `json:"progress"`
 	}
@@ -180,11 +168,7 @@ func TestInvocationJSONRoundTrip(t *testing.T) {
 	for _, name := range spectest.FixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := setup(t, serveFixture(t, name))
-			inv, err := c.Invocations.Get(t.Context(), "x")
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := getFixture(t, name)
 			b, err := json.Marshal(inv)
 			if err != nil {
 				t.Fatalf("json.Marshal: %v", err)

@@ -303,41 +303,6 @@ func TestObserveMiddleware(t *testing.T) {
 		}
 	})
 
-	// Both servers listen on 127.0.0.1, on different ports: net/http keeps
-	// the Authorization header on such a redirect; the SDK's redirect rule
-	// must drop it even though middleware replaced the transport.
-	t.Run("no Authorization across hosts", func(t *testing.T) {
-		t.Parallel()
-		target := bctrltest.NewServer(t)
-		target.Add(bctrltest.NewInvocation(obsID))
-		first := obsRedirector(t, target.URL)
-		var log obsHops
-		c, err := client.New(client.WithBaseURL(first.URL), client.WithAPIKey(target.APIKey()),
-			client.WithMiddleware(log.middleware))
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		_, err = c.Invocations.Get(t.Context(), obsID)
-		var apiErr *client.APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
-			t.Errorf("Get through a cross-host redirect: err = %v, want a 401 *APIError (the key must not follow)", err)
-		}
-		reqs := target.Requests()
-		if len(reqs) != 1 {
-			t.Fatalf("redirect target got %d requests, want 1", len(reqs))
-		}
-		if got := reqs[0].Header.Get("Authorization"); got != "" {
-			t.Errorf("redirect target received Authorization %q, want none", got)
-		}
-		// The middleware is the transport: it sees both hops, and the second
-		// as sent, without the header.
-		want := []obsHop{{obsHost(t, first.URL), true, 307}, {obsHost(t, target.URL), false, 401}}
-		if diff := cmp.Diff(want, log.get()); diff != "" {
-			t.Errorf("middleware saw (-want +got):\n%s", diff)
-		}
-	})
-
 	// With WithHTTPClient the middleware wraps the user's Doer: it sees
 	// each attempt, retries included, and the Doer still sends them.
 	t.Run("WithHTTPClient", func(t *testing.T) {
@@ -364,37 +329,61 @@ func TestObserveMiddleware(t *testing.T) {
 		}
 	})
 
-	// The same redirect through a user's plain *http.Client (no
-	// CheckRedirect of its own), with middleware: the key must not reach
-	// the other host either.
-	t.Run("WithHTTPClient no Authorization across hosts", func(t *testing.T) {
-		t.Parallel()
-		target := bctrltest.NewServer(t)
-		target.Add(bctrltest.NewInvocation(obsID))
-		first := obsRedirector(t, target.URL)
-		doer := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 10 * time.Second}
-		t.Cleanup(doer.CloseIdleConnections)
-		var log obsHops
-		c, err := client.New(client.WithBaseURL(first.URL), client.WithAPIKey(target.APIKey()),
-			client.WithHTTPClient(doer), client.WithMiddleware(log.middleware))
-		if err != nil {
-			t.Fatal(err)
-		}
+	// Both servers listen on 127.0.0.1, on different ports: net/http keeps
+	// the Authorization header on such a redirect; the SDK's redirect rule
+	// must drop it even though middleware wraps the transport, and also
+	// when the Doer is a user's plain *http.Client (no CheckRedirect of its
+	// own).
+	for _, tc := range []struct {
+		name string
+		doer bool // WithHTTPClient(a plain *http.Client)
+	}{
+		{"no Authorization across hosts", false},
+		{"WithHTTPClient no Authorization across hosts", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := bctrltest.NewServer(t)
+			target.Add(bctrltest.NewInvocation(obsID))
+			first := obsRedirector(t, target.URL)
+			var log obsHops
+			opts := []client.Option{client.WithBaseURL(first.URL), client.WithAPIKey(target.APIKey()),
+				client.WithMiddleware(log.middleware)}
+			if tc.doer {
+				doer := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 10 * time.Second}
+				t.Cleanup(doer.CloseIdleConnections)
+				opts = append(opts, client.WithHTTPClient(doer))
+			}
+			c, err := client.New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
 
-		_, err = c.Invocations.Get(t.Context(), obsID)
-		reqs := target.Requests()
-		if len(reqs) != 1 {
-			t.Fatalf("redirect target got %d requests, want 1", len(reqs))
-		}
-		if got := reqs[0].Header.Get("Authorization"); got != "" {
-			t.Errorf("redirect target received Authorization %q, want none (Get returned %v)", got, err)
-		}
-		// The redirect happens inside the Doer: the middleware sees one
-		// attempt, as the SDK sent it.
-		if got := log.get(); len(got) != 1 || got[0].Host != obsHost(t, first.URL) || !got[0].Auth {
-			t.Errorf("middleware saw %+v, want one attempt to %s with Authorization", got, obsHost(t, first.URL))
-		}
-	})
+			_, err = c.Invocations.Get(t.Context(), obsID)
+			var apiErr *client.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+				t.Errorf("Get through a cross-host redirect: err = %v, want a 401 *APIError (the key must not follow)", err)
+			}
+			reqs := target.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("redirect target got %d requests, want 1", len(reqs))
+			}
+			if got := reqs[0].Header.Get("Authorization"); got != "" {
+				t.Errorf("redirect target received Authorization %q, want none", got)
+			}
+			// Around the SDK's transport, the middleware sees both hops, the
+			// second as sent, without the header. Around a user's Doer, the
+			// redirect happens inside the Doer: one attempt, as the SDK sent it.
+			want := []obsHop{{obsHost(t, first.URL), true, 307}, {obsHost(t, target.URL), false, 401}}
+			if tc.doer {
+				want = []obsHop{{obsHost(t, first.URL), true, 401}}
+			}
+			if diff := cmp.Diff(want, log.get()); diff != "" {
+				t.Errorf("middleware saw (-want +got):\n%s", diff)
+			}
+		})
+	}
+
 }
 
 // obsAttrs turns attributes into a map for cmp.Diff.

@@ -32,11 +32,7 @@ func TestStepDiscrimination(t *testing.T) {
 	for _, name := range []string{"succeeded", "failed", "timed_out"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := setup(t, serveFixture(t, name))
-			inv, err := c.Invocations.Get(t.Context(), "x")
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := getFixture(t, name)
 			want := fixtureSteps(t, name)
 			steps := inv.Steps()
 			if len(steps) != len(want) {
@@ -373,11 +369,7 @@ func TestStepJSONRoundTrip(t *testing.T) {
 	for _, name := range []string{"succeeded", "failed", "timed_out"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := setup(t, serveFixture(t, name))
-			inv, err := c.Invocations.Get(t.Context(), "x")
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv := getFixture(t, name)
 			if len(inv.Steps()) == 0 {
 				t.Fatal("the fixture has no steps to round-trip")
 			}
