@@ -117,10 +117,12 @@ type failureJSON struct {
 
 // printErrorJSON writes the JSON object of a failure to stdout.
 func (a *app) printErrorJSON(err error, code int) {
+	// The SDK scrubs the key from an error's fields; the message is
+	// redacted here too, since it may echo a command-line argument.
 	out := failureJSON{Error: errorJSON{
-		Code:      a.redact(errorCode(err, code)),
+		Code:      errorCode(err, code),
 		Message:   a.errorMessage(err, code),
-		RequestID: a.redact(requestID(err)),
+		RequestID: requestID(err),
 		ExitCode:  code,
 	}}
 	if inv := invocationOf(err); inv != nil && json.Valid(inv.Raw()) {
