@@ -113,3 +113,10 @@ func capString(s string, n int) string {
 	}
 	return s[:cut] + "…[truncated]"
 }
+
+// Scrub returns s with every form of the client's API key (plain, URL-,
+// JSON- and pointer-escaped) replaced by "[redacted]". The SDK scrubs
+// everything it returns already; Scrub is for text a program builds itself
+// from other sources (its own arguments, a server's strings it prints), so
+// that a CLI or a log pipeline uses the same rules as the SDK.
+func (c *Client) Scrub(s string) string { return c.redact.str(s) }
