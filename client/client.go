@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/go-json-experiment/json"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
@@ -56,14 +55,14 @@ type Client struct {
 	// Invocations reads durable invocations and waits for them to finish.
 	Invocations *InvocationsService
 
-	cfg     config
-	decode  json.Options             // decoderFor(cfg.maxSteps)
-	redact  redactor                 // for cfg.apiKey
-	raw     *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
-	limiter *rate.Limiter
-	tracer  trace.Tracer
-	metrics instruments
-	doer    Doer // cfg.httpClient (or the default) wrapped in the middleware
+	cfg      config
+	decoders *decoderPool             // for cfg.maxSteps
+	redact   redactor                 // for cfg.apiKey
+	raw      *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
+	limiter  *rate.Limiter
+	tracer   trace.Tracer
+	metrics  instruments
+	doer     Doer // cfg.httpClient (or the default) wrapped in the middleware
 }
 
 // config is everything the options set. The API key is a secret value whose
@@ -311,7 +310,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	cfg.baseURL = base
-	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decode: decoderFor(cfg.maxSteps),
+	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(string(cfg.apiKey))}
 	raw, err := gen.NewClient(cfg.baseURL,

@@ -120,7 +120,7 @@ func TestTimestampsAreTimes(t *testing.T) {
 		}
 		n++
 		if s.typ != timeType {
-			t.Errorf("%s is a timestamp but its Go field is %v, not time.Time: add it to the timestamps "+
+			t.Errorf("%s is a timestamp but its Go field is %v, not client.Timestamp: add it to the timestamps "+
 				"(rule 3) in oapi-codegen.overlay.yaml and run `make generate`", s.path, s.typ)
 		}
 	}

@@ -1,8 +1,12 @@
 package client
 
 import (
+	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"sync"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -10,71 +14,263 @@ import (
 
 // Responses are decoded with github.com/go-json-experiment/json, the pure-Go
 // JSON v2 that Go ships as encoding/json/v2 (under GOEXPERIMENT=jsonv2): no
-// unsafe, no assembly, about twice as fast as encoding/json on this API's
-// bodies (BENCHMARKS.md). It decodes the generated types directly, in one
-// pass: each step is read once as a raw value and decoded into the variant
-// its "ok" names (step.go).
+// unsafe, no assembly. It decodes the generated types directly, in one pass
+// over the body: each step is decoded as it is read and discriminated on
+// its "ok" field on the way (step.go), and every raw JSON value (a step's
+// result, metadata, error details, request args) is a slice of the body,
+// not a copy.
 //
-// Options, and how they differ from encoding/json:
-//   - names match case-sensitively ({"ok":false,"OK":true} is a failure);
-//   - a duplicate name in an object is an error (the body is ambiguous);
+// The rules, which the README's "Decoding" section lists for users:
+//   - names match as encoding/json matches them: exactly, else without
+//     regard to letter case ({"Status": ...} is the status), so Get and the
+//     generated client (Raw) read every body alike;
+//   - a name given twice, in any letter case ({"status":..,"STATUS":..}),
+//     is an error: the body is ambiguous, and encoding/json would silently
+//     take the last;
+//   - integers may be written in any JSON spelling of an integral value
+//     (1, 1.0, 1e0, 10E-1); a fraction or a value past int64 is an error
+//     naming the member;
 //   - invalid UTF-8 in a string is replaced with U+FFFD, as encoding/json
 //     does, so one bad byte in a scraped page's text does not make the
 //     whole invocation unreadable;
 //   - "required" is not enforced by the decoder: checkRequired does it for
 //     the fields the SDK relies on.
-var decodeOptions = json.JoinOptions(
+var baseOptions = json.JoinOptions(
 	jsontext.AllowInvalidUTF8(true),
+	json.MatchCaseInsensitiveNames(true),
 )
 
-// stepOptions decode one step's raw value, already checked for syntax and
-// duplicate names by the outer decoder (checking again costs about 20%).
-var stepOptions = json.JoinOptions(
-	jsontext.AllowInvalidUTF8(true),
-	jsontext.AllowDuplicateNames(true),
+// decodeState is one decode in progress: the body being decoded, which raw
+// values alias, and the options whose unmarshalers read it. The options
+// close over the state, so a state is built once and reused from a pool;
+// a decode costs no options of its own.
+type decodeState struct {
+	body     []byte
+	maxSteps int
+	opts     json.Options
+}
+
+// decoderPool hands out decodeStates for one step limit.
+type decoderPool struct {
+	maxSteps int
+	pool     sync.Pool
+}
+
+func newDecoderPool(maxSteps int) *decoderPool {
+	p := &decoderPool{maxSteps: maxSteps}
+	p.pool.New = func() any { return newDecodeState(maxSteps) }
+	return p
+}
+
+func newDecodeState(maxSteps int) *decodeState {
+	st := &decodeState{maxSteps: maxSteps}
+	st.opts = json.JoinOptions(baseOptions, json.WithUnmarshalers(json.JoinUnmarshalers(
+		json.UnmarshalFromFunc(st.steps),
+		json.UnmarshalFromFunc(st.step),
+		json.UnmarshalFromFunc(st.raw),
+		json.UnmarshalFromFunc(unmarshalInt),
+	)))
+	return st
+}
+
+// unmarshal decodes body into v with a pooled state.
+func (p *decoderPool) unmarshal(body []byte, v any) error {
+	st := p.pool.Get().(*decodeState)
+	st.body = body
+	err := json.Unmarshal(body, v, st.opts)
+	st.body = nil
+	p.pool.Put(st)
+	return err
+}
+
+// defaultDecoders serve decodes outside a Client (DecodeInvocation, a
+// Step decoded by a user's own json.Unmarshal).
+var defaultDecoders = newDecoderPool(DefaultMaxSteps)
+
+// steps decodes a steps array, enforcing the step limit while decoding, so
+// a body of a million tiny steps stops at the limit instead of allocating
+// them all. An empty array is an empty slice, never nil: "steps" is a
+// required array, and a nil slice would be re-encoded as null.
+func (st *decodeState) steps(dec *jsontext.Decoder, steps *[]Step) error {
+	if dec.PeekKind() != '[' {
+		return errors.ErrUnsupported // null, or a type error: the default decodes it
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	out := (*steps)[:0]
+	if out == nil {
+		out = []Step{}
+	}
+	for dec.PeekKind() != ']' {
+		if len(out) == st.maxSteps {
+			return fmt.Errorf("%w: more than %d steps (see WithMaxSteps)", ErrResponseTooLarge, st.maxSteps)
+		}
+		out = append(out, Step{})
+		s := &out[len(out)-1]
+		if err := st.step(dec, s); err != nil {
+			return err
+		}
+		s.pos = int32(len(out) - 1) // for Step.Err
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*steps = out
+	return nil
+}
+
+// raw makes a raw JSON value a slice of the body instead of a copy. The
+// body is never written to, and the Invocation keeps it anyway (Raw), so
+// aliasing it costs nothing; the slice's capacity ends with the value, so
+// an append to it cannot reach the bytes after it.
+func (st *decodeState) raw(dec *jsontext.Decoder, m *stdjson.RawMessage) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	end := int(dec.InputOffset())
+	start := end - len(v)
+	if st.body == nil || start < 0 || end > len(st.body) {
+		*m = append((*m)[:0], v...) // not decoding st.body: copy
+		return nil
+	}
+	*m = st.body[start:end:end]
+	return nil
+}
+
+// unmarshalInt decodes every int of the model: JSON Schema's integer is any
+// number with no fractional part, so 1.0, 1e0 and 10E-1 are the integer 1.
+// A fraction or a value out of range is an error, which json names with the
+// member's JSON pointer.
+func unmarshalInt(dec *jsontext.Decoder, v *int) error {
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported // null or a type error: the default says so
+	}
+	val, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	n, err := parseIntegral(val)
+	if err != nil {
+		return err
+	}
+	*v = n
+	return nil
+}
+
+// errNotIntegral and errIntRange are what parseIntegral refuses.
+var (
+	errNotIntegral = errors.New("number has a fractional part, the spec says integer")
+	errIntRange    = errors.New("integer out of range")
 )
 
-// decoderFor returns the options that decode an invocation with at most
-// maxSteps steps. The limit is enforced while decoding, so a body of a
-// million tiny steps stops at the limit instead of allocating them all.
-func decoderFor(maxSteps int) json.Options {
-	return json.JoinOptions(decodeOptions,
-		json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, steps *[]Step) error {
-			if dec.PeekKind() != '[' {
-				return errors.ErrUnsupported // null, or a type error: the default decodes it
+// parseIntegral parses a JSON number (already checked for syntax) that
+// must be integral, without floating point, so that large values stay
+// exact. It works on the digits: an exponent only shifts the decimal
+// point, and one so large that the value cannot fit is refused before any
+// arithmetic.
+func parseIntegral(b []byte) (int, error) {
+	// Fast path: plain digits.
+	if len(b) > 0 && len(b) < 19 {
+		n, neg, i := 0, b[0] == '-', 0
+		if neg {
+			i = 1
+		}
+		plain := i < len(b)
+		for ; i < len(b); i++ {
+			c := b[i]
+			if c < '0' || c > '9' {
+				plain = false
+				break
 			}
-			if _, err := dec.ReadToken(); err != nil {
-				return err
+			n = n*10 + int(c-'0')
+		}
+		if plain {
+			if neg {
+				n = -n
 			}
-			out := (*steps)[:0]
-			for dec.PeekKind() != ']' {
-				if len(out) == maxSteps {
-					return fmt.Errorf("%w: more than %d steps (see WithMaxSteps)", ErrResponseTooLarge, maxSteps)
-				}
-				var st Step
-				if err := st.UnmarshalJSONFrom(dec); err != nil {
-					return err
-				}
-				st.pos = int32(len(out)) // for Step.Err
-				out = append(out, st)
+			return n, nil
+		}
+	}
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var digits []byte // significant digits, int and fraction parts
+	var stack [40]byte
+	digits = stack[:0]
+	exp := 0 // decimal exponent applied to digits
+	i := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		digits = append(digits, b[i])
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			digits = append(digits, b[i])
+			exp--
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
+			i++
+		}
+		e := 0
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			if e < 1e6 { // past that, the value is 0 or out of range either way
+				e = e*10 + int(b[i]-'0')
 			}
-			if _, err := dec.ReadToken(); err != nil {
-				return err
-			}
-			*steps = out
-			return nil
-		})))
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	// Drop leading zeros, then trailing zeros into the exponent.
+	for len(digits) > 0 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if len(digits) == 0 {
+		return 0, nil // 0, -0, 0.0e5
+	}
+	if exp < 0 {
+		return 0, errNotIntegral
+	}
+	if len(digits)+exp > 19 {
+		return 0, errIntRange
+	}
+	var u uint64
+	for _, c := range digits {
+		u = u*10 + uint64(c-'0')
+	}
+	for range exp {
+		u *= 10
+	}
+	switch {
+	case !neg && u <= math.MaxInt64:
+		return int(u), nil
+	case neg && u <= 1<<63:
+		return int(-int64(u-1)) - 1, nil
+	}
+	return 0, errIntRange
 }
 
 // decodeInvocation decodes an invocation body in a single pass with the
-// options of decoderFor. The invocation keeps body as its Raw, without a
-// copy.
-func decodeInvocation(body []byte, opts json.Options) (*Invocation, error) {
-	if len(body) == 0 {
+// options of decoders. The invocation keeps body as its Raw, without a
+// copy, and its raw values are slices of it.
+func decodeInvocation(body []byte, decoders *decoderPool) (*Invocation, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body")
 	}
 	inv := &Invocation{raw: body}
-	if err := json.Unmarshal(body, inv, opts); err != nil {
+	if err := decoders.unmarshal(body, inv); err != nil {
 		return nil, err
 	}
 	if err := checkRequired(inv); err != nil {
@@ -95,4 +291,44 @@ func checkRequired(inv *Invocation) error {
 		return errors.New(`required field "createdAt" is missing or null`)
 	}
 	return nil
+}
+
+// sameID reports whether got names the invocation asked for as want: the
+// same string, or the same UUID in another letter case (the API compares
+// UUIDs so).
+func sameID(got, want string) bool {
+	return got == want || isUUID(got) && isUUID(want) && equalFoldASCII(got, want)
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i]|0x20, b[i]|0x20 // hex digits and letters only (isUUID)
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -52,7 +52,7 @@ func ExampleInvocationsService_Get() {
 	}
 	fmt.Println(inv.ID, inv.Status, inv.Status.IsTerminal())
 	if p := inv.Progress; p != nil {
-		fmt.Println(p.Step, "/", p.TotalSteps, p.Message)
+		fmt.Println(*p.Step, "/", *p.TotalSteps, p.Message)
 	}
 
 	_, err = c.Invocations.Get(context.Background(), "no-such-id")
@@ -168,7 +168,7 @@ func ExampleInvocationsService_Wait() {
 		client.WithMaxWait(time.Minute),
 		client.WithProgress(func(inv *client.Invocation) {
 			if p := inv.Progress; p != nil {
-				fmt.Printf("%s %d/%d %s\n", inv.Status, p.Step, p.TotalSteps, p.Message)
+				fmt.Printf("%s %d/%d %s\n", inv.Status, *p.Step, *p.TotalSteps, p.Message)
 			} else {
 				fmt.Println(inv.Status)
 			}

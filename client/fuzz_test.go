@@ -392,4 +392,4 @@ func stepTemplate(f *testing.F) (prefix, suffix []byte) {
 }
 
 // testDecoder decodes as a client with the default options does.
-var testDecoder = decoderFor(DefaultMaxSteps)
+var testDecoder = newDecoderPool(DefaultMaxSteps)

@@ -118,9 +118,13 @@ func (inv *Invocation) Raw() json.RawMessage { return inv.raw }
 // for a status this SDK does not know.
 func (inv *Invocation) Finished() bool { return !inv.FinishedAt.IsZero() }
 
-// Duration returns DurationMs as a duration (zero while running).
-func (inv *Invocation) Duration() time.Duration {
-	return time.Duration(inv.DurationMs) * time.Millisecond
+// Duration returns DurationMs as a duration, and false when the API did not
+// report one (it is null while running).
+func (inv *Invocation) Duration() (time.Duration, bool) {
+	if inv.DurationMs == nil {
+		return 0, false
+	}
+	return time.Duration(*inv.DurationMs) * time.Millisecond, true
 }
 
 // InvocationsService reads durable invocations. Reach it as
@@ -182,7 +186,12 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	// worth decoding, even when it happens to parse.
 	err = checkContentType(resp.Header.Get("Content-Type"))
 	if err == nil {
-		inv, err = decodeInvocation(body, s.client.decode)
+		inv, err = decodeInvocation(body, s.client.decoders)
+	}
+	if err == nil && !sameID(inv.ID, id) {
+		// A misrouting proxy or cache: the body is another invocation's.
+		err = fmt.Errorf("the response is for invocation %q, not %q", capString(inv.ID, maxErrorToken), capString(id, maxErrorToken))
+		inv = nil
 	}
 	if err != nil {
 		return nil, rec, &ResponseError{

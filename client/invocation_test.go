@@ -80,11 +80,12 @@ func TestGetFixtures(t *testing.T) {
 				t.Errorf("Finished() = %v, want %v", inv.Finished(), tt.finished)
 			}
 			created, _ := time.Parse(time.RFC3339Nano, m["createdAt"].(string))
-			if !inv.CreatedAt.Equal(created) || inv.CreatedAt.IsZero() {
+			if !inv.CreatedAt.Time.Equal(created) || inv.CreatedAt.IsZero() {
 				t.Errorf("CreatedAt = %v, fixture has %v", inv.CreatedAt, m["createdAt"])
 			}
-			if d, ok := m["durationMs"].(float64); ok && inv.Duration() != time.Duration(d)*time.Millisecond {
-				t.Errorf("Duration() = %v, fixture has %vms", inv.Duration(), d)
+			got, reported := inv.Duration()
+			if d, ok := m["durationMs"].(float64); ok != reported || got != time.Duration(d)*time.Millisecond {
+				t.Errorf("Duration() = %v, %v; fixture has %v", got, reported, m["durationMs"])
 			}
 			if string(inv.Raw()) != string(body) {
 				t.Errorf("Raw() differs from the body served")
@@ -97,7 +98,7 @@ func TestGetNullsAreZero(t *testing.T) {
 	t.Parallel()
 	inv := getFixture(t, "nulls")
 	if inv.Progress != nil || inv.Error != nil || inv.Request != nil || inv.Result != nil || inv.Metadata != nil ||
-		inv.Connector != "" || inv.CorrelationID != "" || inv.Duration() != 0 || inv.Steps() != nil ||
+		inv.Connector != "" || inv.CorrelationID != "" || inv.DurationMs != nil || inv.Steps() != nil ||
 		!inv.StartedAt.IsZero() || !inv.FinishedAt.IsZero() || !inv.CancelRequestedAt.IsZero() || !inv.LastHeartbeatAt.IsZero() {
 		t.Errorf("null fields decoded to non-zero values: %+v", inv)
 	}
@@ -118,7 +119,7 @@ func TestGetRunningProgress(t *testing.T) {
 	if diff := cmp.Diff(m.Progress, *inv.Progress); diff != "" {
 		t.Errorf("Progress mismatch (-fixture +got):\n%s", diff)
 	}
-	if inv.Progress.TotalSteps == 0 || inv.Progress.Message == "" {
+	if inv.Progress.TotalSteps == nil || *inv.Progress.TotalSteps == 0 || inv.Progress.Message == "" {
 		t.Errorf("running fixture has empty progress: %+v", inv.Progress)
 	}
 }
@@ -174,7 +175,7 @@ func TestInvocationJSONRoundTrip(t *testing.T) {
 				t.Fatalf("json.Marshal: %v", err)
 			}
 			c2, _ := setup(t, serveJSON(200, b))
-			back, err := c2.Invocations.Get(t.Context(), "x")
+			back, err := c2.Invocations.Get(t.Context(), inv.ID)
 			if err != nil {
 				t.Fatalf("Get of the re-encoded invocation: %v\n%s", err, b)
 			}

@@ -3,6 +3,8 @@ package client
 import (
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/bctrlhq/sdk-go/apitype"
+
 	"github.com/bctrlhq/sdk-go/gen"
 )
 
@@ -28,6 +30,11 @@ import (
 // Aliases of generated types. Each is the generated type itself: its fields
 // and the Valid method of enum types come from gen.
 type (
+	// Timestamp is a point in time the API sent as text: a time.Time (embedded,
+	// with every time method) that keeps the text as sent, so a value that
+	// does not parse is still readable with Text. IsZero reports that the API
+	// sent none; Valid that Time holds it.
+	Timestamp = apitype.Timestamp
 	// ErrorInfo is an invocation-level error reported by the API.
 	ErrorInfo = gen.ErrorInfo
 	// Progress is a running invocation's last progress report. Fields the
@@ -85,6 +92,11 @@ const (
 	StepErrorSubscriptionCursorConflict = gen.StepErrorCodeSUBSCRIPTIONCURSORCONFLICT
 	StepErrorSubscriptionGone           = gen.StepErrorCodeSUBSCRIPTIONGONE
 )
+
+// Ptr returns a pointer to v, for the optional numbers and booleans of the
+// model, which are pointers so that "not reported" differs from 0 and
+// false: Progress{Step: client.Ptr(3)}.
+func Ptr[T any](v T) *T { return &v }
 
 // StepErrorText formats a step error as "CODE: message (hint: ...)".
 func StepErrorText(e *StepError) string {

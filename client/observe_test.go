@@ -472,7 +472,7 @@ func TestObserveTrace(t *testing.T) {
 	// The poll after step 1 is seen gets a 503 and is retried: the script
 	// does not advance on a fault, so the retry sees step 2.
 	faultAfterStep1 := client.WithProgress(func(inv *client.Invocation) {
-		if p := inv.Progress; p != nil && p.Step == 1 {
+		if p := inv.Progress; p != nil && p.Step != nil && *p.Step == 1 {
 			srv.Fault(obsID, obsFault503)
 		}
 	})

@@ -27,7 +27,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -199,7 +198,13 @@ func specGet(t *testing.T, body []byte) *client.Invocation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := c.Invocations.Get(t.Context(), "inv-1")
+	var own struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &own); err != nil || own.ID == "" {
+		t.Fatalf("test body has no id: %v", err)
+	}
+	inv, err := c.Invocations.Get(t.Context(), own.ID)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -246,7 +251,7 @@ var unionAccessors = map[reflect.Type]map[string]string{
 }
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
+	timeType = reflect.TypeFor[client.Timestamp]()
 	rawType  = reflect.TypeFor[json.RawMessage]()
 )
 

@@ -2,9 +2,9 @@ package client
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -45,20 +45,45 @@ type StepSuccess struct {
 // target is left untouched rather than silently zero.
 var ErrNullResult = errors.New("bctrl: step result is null")
 
-// DecodeResult decodes the step's result into v, as json.Unmarshal does.
-// A null or absent result is an error matching ErrNullResult.
+// DecodeResult decodes the step's result into v as encoding/json's
+// Unmarshal does: object members match struct fields by their json tag or
+// name, exactly or else without regard to letter case, and members with no
+// field are ignored. (Unlike encoding/json, a member given twice is an
+// error.) A null or absent result is an error matching ErrNullResult: the
+// target is left untouched rather than silently zero. DecodeResultStrict
+// refuses what this accepts loosely.
 func (s *StepSuccess) DecodeResult(v any) error {
+	return s.decodeResult(v, resultOptions)
+}
+
+// DecodeResultStrict is DecodeResult for users who want the result's shape
+// checked: names must match a field exactly (letter case included), and a
+// member with no field is an error, so a renamed or unexpected member
+// fails instead of leaving a field zero.
+func (s *StepSuccess) DecodeResultStrict(v any) error {
+	return s.decodeResult(v, strictResultOptions)
+}
+
+var (
+	resultOptions       = baseOptions
+	strictResultOptions = json.JoinOptions(
+		jsontext.AllowInvalidUTF8(true),
+		json.RejectUnknownMembers(true),
+	)
+)
+
+func (s *StepSuccess) decodeResult(v any, opts json.Options) error {
 	r := bytes.TrimSpace(s.Result)
 	if len(r) == 0 || string(r) == "null" {
 		return fmt.Errorf("%w: step %d (%s)", ErrNullResult, s.Index, s.Call)
 	}
-	if err := json.Unmarshal(r, v, decodeOptions); err != nil {
+	if err := json.Unmarshal(r, v, opts); err != nil {
 		return fmt.Errorf("bctrl: step %d (%s): decode result: %w", s.Index, s.Call, err)
 	}
 	return nil
 }
 
-// ResultAs decodes a successful step's result as a T:
+// ResultAs decodes a successful step's result as a T, as DecodeResult does:
 //
 //	title, err := client.ResultAs[string](s)
 //
@@ -66,6 +91,14 @@ func (s *StepSuccess) DecodeResult(v any) error {
 func ResultAs[T any](s *StepSuccess) (T, error) {
 	var v T
 	err := s.DecodeResult(&v)
+	return v, err
+}
+
+// ResultAsStrict decodes a successful step's result as a T, as
+// DecodeResultStrict does.
+func ResultAsStrict[T any](s *StepSuccess) (T, error) {
+	var v T
+	err := s.DecodeResultStrict(&v)
 	return v, err
 }
 
@@ -146,123 +179,106 @@ type stepHead struct {
 	Call  string `json:"call"`
 }
 
-// UnmarshalJSONFrom reads the step once as a raw value and decodes the
-// variant it names. It is what json v2 calls; UnmarshalJSON is the same for
+// UnmarshalJSONFrom decodes a step for a json v2 decoder that is not the
+// SDK's own (a user decoding an Invocation themselves): it reads the step
+// as a raw value and decodes it as Get does. UnmarshalJSON is the same for
 // encoding/json.
 func (s *Step) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	return s.decode(raw)
+	return s.UnmarshalJSON(raw)
 }
 
 // UnmarshalJSON decodes a step as UnmarshalJSONFrom does, for users who
 // decode an Invocation with encoding/json.
-func (s *Step) UnmarshalJSON(b []byte) error { return s.decode(b) }
+func (s *Step) UnmarshalJSON(b []byte) error {
+	raw := append([]byte(nil), b...) // b is the caller's; the step's raw values keep slices of it
+	return defaultDecoders.unmarshal(raw, s)
+}
 
-// decode discriminates raw, one step's JSON object, on its "ok" field.
-// Nearly every step is a success: it is decoded straight into StepSuccess,
-// and only when that does not yield ok: true is "ok" looked up to tell a
-// failure from a step that is neither. An odd "ok" never fails the decode,
-// so one such step does not hide the others; a step that is not an object,
-// or a variant whose fields have the wrong types, does.
-func (s *Step) decode(raw []byte) (err error) {
+// stepWire is what a step is decoded into, in one pass: the success
+// variant, whose fields (a bump's new ones included) come from the
+// generated type, with "ok" and "error" read at the top level so that
+// neither an odd "ok" nor a failure's error fails the decode.
+type stepWire struct {
+	gen.StepSuccess
+	OK    okFlag             `json:"ok"`
+	Error stdjson.RawMessage `json:"error"` // a failure's; decoded from the step's bytes if "ok" is false
+}
+
+// failureWire decodes a failed step from its bytes.
+type failureWire struct {
+	gen.StepFailure
+	OK    okFlag         `json:"ok"`
+	Error *gen.StepError `json:"error"`
+}
+
+// UnmarshalJSONFrom records what "ok" holds, whatever its JSON type.
+func (f *okFlag) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 't':
+		*f = okTrue
+	case 'f':
+		*f = okFalse
+	default:
+		*f = okInvalid
+	}
+	return dec.SkipValue()
+}
+
+// step decodes one step in a single pass and discriminates it on "ok".
+// Nearly every step is a success: it is done when its object ends. A
+// failure is decoded again, from its own bytes (a slice of the body), into
+// the failure variant, so fields a bump adds to either variant arrive. A
+// step whose "ok" is missing or not a boolean is neither variant (Err
+// says why), so one such step does not hide the others; a step that is
+// not an object, or a variant whose fields have the wrong types, fails
+// the decode.
+func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 	*s = Step{}
-	defer func() {
-		if err != nil {
-			*s = Step{kind: okInvalid} // never a silent success or failure
-		}
-	}()
-	k := jsontext.Value(raw).Kind()
-	if k == 'n' {
-		return nil // a null step is neither variant; Err says so
-	}
-	if k != '{' {
-		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
-	}
-	ok := new(StepSuccess)
-	okErr := json.Unmarshal(raw, &ok.StepSuccess, stepOptions)
-	if okErr == nil && ok.OK {
-		s.kind, s.v = okTrue, ok
-		return nil
-	}
-	kind, hasError, err := peekOK(raw)
-	if err != nil {
+	switch k := dec.PeekKind(); k {
+	case '{':
+	case 'n':
+		_, err := dec.ReadToken() // a null step is neither variant; Err says so
 		return err
-	}
-	s.kind = kind
-	switch kind {
-	case okTrue:
-		return okErr // decoding it as a success failed above
-	case okFalse:
-		f := new(StepFailure)
-		if err := json.Unmarshal(raw, f, stepOptions); err != nil {
+	default:
+		if _, err := dec.ReadValue(); err != nil {
 			return err
 		}
-		if !hasError {
-			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, f.Index, f.Call)
+		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
+	}
+	start := int(dec.InputOffset())
+	var w stepWire
+	if err := json.UnmarshalDecode(dec, &w); err != nil {
+		return err
+	}
+	switch w.OK {
+	case okTrue:
+		w.StepSuccess.OK = true
+		s.kind, s.v = okTrue, &StepSuccess{StepSuccess: w.StepSuccess}
+		return nil
+	case okFalse:
+		if jsontext.Value(w.Error).Kind() != '{' {
+			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, w.Index, w.Call)
 		}
-		s.v = f
-	default:
-		var h stepHead
-		json.Unmarshal(raw, &h, stepOptions) // best effort: only names the step in Err
-		if h != (stepHead{}) {
-			s.v = &h
+		end := int(dec.InputOffset())
+		raw := bytes.TrimLeft(st.body[start:end], " \t\r\n,")
+		var f failureWire
+		if err := json.Unmarshal(raw, &f, st.opts); err != nil {
+			return err
 		}
+		f.StepFailure.Error, f.StepFailure.OK = *f.Error, false
+		s.kind, s.v = okFalse, &f.StepFailure
+		return nil
+	}
+	s.kind = w.OK // missing or not a boolean
+	if w.Index != 0 || w.Call != "" {
+		s.v = &stepHead{Index: w.Index, Call: w.Call}
 	}
 	return nil
 }
-
-// peekOK scans the top-level members of a step object for "ok" and
-// "error", skipping every value without decoding it.
-func peekOK(raw []byte) (kind okFlag, hasError bool, err error) {
-	p := peekers.Get().(*peeker)
-	defer peekers.Put(p)
-	p.r.Reset(raw)
-	p.dec.Reset(&p.r, stepOptions)
-	dec := &p.dec
-	if _, err := dec.ReadToken(); err != nil { // '{'
-		return 0, false, err
-	}
-	for dec.PeekKind() == '"' {
-		name, err := dec.ReadToken()
-		if err != nil {
-			return 0, false, err
-		}
-		switch name.String() {
-		case "ok":
-			v, err := dec.ReadValue()
-			if err != nil {
-				return 0, false, err
-			}
-			switch v.Kind() {
-			case 't':
-				kind = okTrue
-			case 'f':
-				kind = okFalse
-			default:
-				kind = okInvalid
-			}
-			continue
-		case "error":
-			hasError = dec.PeekKind() == '{'
-		}
-		if err := dec.SkipValue(); err != nil {
-			return 0, false, err
-		}
-	}
-	return kind, hasError, nil
-}
-
-// peeker is a reusable decoder for peekOK: steps that are not successes
-// are rare in a real invocation, but a hostile body can hold a million.
-type peeker struct {
-	r   bytes.Reader
-	dec jsontext.Decoder
-}
-
-var peekers = sync.Pool{New: func() any { return new(peeker) }}
 
 // MarshalJSON encodes the step's variant. A step that is neither variant
 // cannot be encoded faithfully (its raw JSON is not kept) and is an error.

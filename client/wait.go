@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
 	"strings"
 	"time"
 
@@ -151,8 +152,8 @@ func (e *WaitError) Error() string {
 	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", e.ID, e.Err)
 	if e.Last != nil {
 		msg += "; last status " + string(e.Last.Status)
-		if p := e.Last.Progress; p != nil && p.TotalSteps > 0 {
-			msg += fmt.Sprintf(" (step %d/%d)", p.Step, p.TotalSteps)
+		if p := e.Last.Progress; p != nil && p.Step != nil && p.TotalSteps != nil {
+			msg += fmt.Sprintf(" (step %d/%d)", *p.Step, *p.TotalSteps)
 		}
 	}
 	return msg
@@ -312,8 +313,14 @@ func (s *InvocationsService) observed(ctx context.Context, span trace.Span, inv 
 	attrs := []attribute.KeyValue{attrInvocationStatus.String(status)}
 	args := []any{"id", c.redact.text(inv.ID, maxErrorToken), "status", status, "request_id", inv.RequestID()}
 	if p := inv.Progress; p != nil {
-		attrs = append(attrs, attrProgressStep.Int(p.Step), attrProgressTotal.Int(p.TotalSteps))
-		args = append(args, "step", p.Step, "total_steps", p.TotalSteps)
+		if p.Step != nil {
+			attrs = append(attrs, attrProgressStep.Int(*p.Step))
+			args = append(args, "step", *p.Step)
+		}
+		if p.TotalSteps != nil {
+			attrs = append(attrs, attrProgressTotal.Int(*p.TotalSteps))
+			args = append(args, "total_steps", *p.TotalSteps)
+		}
 	}
 	span.AddEvent("bctrl.invocation.changed", trace.WithAttributes(attrs...))
 	if l := s.client.cfg.logger; l != nil {
@@ -352,5 +359,7 @@ func sameProgress(a, b *Progress) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return *a == *b
+	// By value: optional numbers are pointers, which differ between two
+	// decodes of the same report.
+	return reflect.DeepEqual(a, b)
 }

@@ -113,15 +113,19 @@ func TestWatchPollDelays(t *testing.T) {
 // invocationAt returns the running fixture at a progress step, or the
 // succeeded fixture for step 0.
 func invocationAt(t *testing.T, step int) []byte {
-	if step == 0 {
-		return spectest.Fixture(t, "succeeded")
-	}
 	t.Helper()
+	fixture := "running"
+	if step == 0 {
+		fixture = "succeeded"
+	}
 	var m map[string]any
-	if err := json.Unmarshal(spectest.Fixture(t, "running"), &m); err != nil {
+	if err := json.Unmarshal(spectest.Fixture(t, fixture), &m); err != nil {
 		t.Fatal(err)
 	}
-	m["progress"].(map[string]any)["step"] = step
+	m["id"] = "inv-1" // the id Wait asks for
+	if step != 0 {
+		m["progress"].(map[string]any)["step"] = step
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

@@ -70,7 +70,7 @@ func sequence(h *hits, bodies ...[]byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		n := h.record()
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(bodies[min(n, len(bodies))-1])
+		w.Write(forID(r, bodies[min(n, len(bodies))-1]))
 	}
 }
 
@@ -202,8 +202,8 @@ type observation struct {
 
 func observe(inv *client.Invocation) observation {
 	o := observation{Status: inv.Status}
-	if inv.Progress != nil {
-		o.Step = inv.Progress.Step
+	if inv.Progress != nil && inv.Progress.Step != nil {
+		o.Step = *inv.Progress.Step
 	}
 	return o
 }

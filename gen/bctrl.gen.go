@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	stdjson "encoding/json"
 
+	"github.com/bctrlhq/sdk-go/apitype"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -222,8 +222,8 @@ type Progress struct {
 	CurrentCall   string `json:"currentCall,omitempty,omitzero"`
 	LastEventType string `json:"lastEventType,omitempty,omitzero"`
 	Message       string `json:"message,omitempty,omitzero"`
-	Step          int    `json:"step,omitempty,omitzero"`
-	TotalSteps    int    `json:"totalSteps,omitempty,omitzero"`
+	Step          *int   `json:"step,omitempty"`
+	TotalSteps    *int   `json:"totalSteps,omitempty"`
 }
 
 // Request defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.
@@ -248,8 +248,8 @@ type RequestStep struct {
 
 // RequestStepOptions defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItemsOptions.
 type RequestStepOptions struct {
-	DryRun    bool `json:"dryRun,omitempty,omitzero"`
-	TimeoutMs int  `json:"timeoutMs,omitempty,omitzero"`
+	DryRun    *bool `json:"dryRun,omitempty"`
+	TimeoutMs *int  `json:"timeoutMs,omitempty"`
 }
 
 // Result defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.
@@ -354,17 +354,17 @@ type Status string
 // Invocation defines model for invocations_get_Response_200.
 type Invocation struct {
 	ArtifactCount     int                           `json:"artifactCount"`
-	CancelRequestedAt time.Time                     `json:"cancelRequestedAt,omitempty,omitzero"`
+	CancelRequestedAt apitype.Timestamp             `json:"cancelRequestedAt,omitzero"`
 	Connector         string                        `json:"connector,omitempty,omitzero"`
 	CorrelationID     string                        `json:"correlationId,omitempty,omitzero"`
-	CreatedAt         time.Time                     `json:"createdAt,omitzero"`
-	DurationMs        int                           `json:"durationMs,omitempty,omitzero"`
+	CreatedAt         apitype.Timestamp             `json:"createdAt,omitzero"`
+	DurationMs        *int                          `json:"durationMs,omitempty"`
 	EntryCall         string                        `json:"entryCall"`
 	Error             *ErrorInfo                    `json:"error,omitempty"`
 	ExecutionMode     ExecutionMode                 `json:"executionMode"`
-	FinishedAt        time.Time                     `json:"finishedAt,omitempty,omitzero"`
+	FinishedAt        apitype.Timestamp             `json:"finishedAt,omitzero"`
 	ID                string                        `json:"id"`
-	LastHeartbeatAt   time.Time                     `json:"lastHeartbeatAt,omitempty,omitzero"`
+	LastHeartbeatAt   apitype.Timestamp             `json:"lastHeartbeatAt,omitzero"`
 	Metadata          map[string]stdjson.RawMessage `json:"metadata,omitempty,omitzero"`
 	Progress          *Progress                     `json:"progress,omitempty"`
 	Request           *Request                      `json:"request,omitempty"`
@@ -374,7 +374,7 @@ type Invocation struct {
 	RuntimeKind       RuntimeKind                   `json:"runtimeKind"`
 	SequenceNo        int                           `json:"sequenceNo"`
 	SpaceID           string                        `json:"spaceId"`
-	StartedAt         time.Time                     `json:"startedAt,omitempty,omitzero"`
+	StartedAt         apitype.Timestamp             `json:"startedAt,omitzero"`
 	Status            Status                        `json:"status"`
 	StepCount         int                           `json:"stepCount"`
 }

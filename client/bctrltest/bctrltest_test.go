@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/goleak"
 
+	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
 	"github.com/bctrlhq/sdk-go/gen"
 	"github.com/bctrlhq/sdk-go/internal/spectest"
@@ -884,9 +885,9 @@ func TestTimestampsOrdered(t *testing.T) {
 	t.Parallel()
 	base := bctrltest.NewInvocation(uuidOf("times"))
 	late := base
-	late.CreatedAt = time.Date(2026, 5, 1, 8, 30, 0, 123e6, time.UTC)
+	late.CreatedAt = client.Timestamp{Time: time.Date(2026, 5, 1, 8, 30, 0, 123e6, time.UTC)}
 	early := base
-	early.StartedAt = base.CreatedAt.Add(-time.Hour) // before createdAt: replaced
+	early.StartedAt = client.Timestamp{Time: base.CreatedAt.Add(-time.Hour)} // before createdAt: replaced
 
 	tests := []struct {
 		name  string
@@ -930,10 +931,10 @@ func TestTimestampsOrdered(t *testing.T) {
 				name string
 				at   time.Time
 			}{
-				{"createdAt", inv.CreatedAt},
-				{"startedAt", inv.StartedAt},
-				{"lastHeartbeatAt", inv.LastHeartbeatAt},
-				{"finishedAt", inv.FinishedAt},
+				{"createdAt", inv.CreatedAt.Time},
+				{"startedAt", inv.StartedAt.Time},
+				{"lastHeartbeatAt", inv.LastHeartbeatAt.Time},
+				{"finishedAt", inv.FinishedAt.Time},
 			}
 			prev := stamps[0]
 			for _, s := range stamps[1:] {
@@ -948,17 +949,17 @@ func TestTimestampsOrdered(t *testing.T) {
 			if inv.Status != gen.StatusQueued && inv.StartedAt.IsZero() {
 				t.Errorf("status %s without startedAt", inv.Status)
 			}
-			if at := inv.CancelRequestedAt; !at.IsZero() && (at.Before(inv.StartedAt) || at.After(inv.FinishedAt)) {
+			if at := inv.CancelRequestedAt; !at.IsZero() && (at.Before(inv.StartedAt.Time) || at.After(inv.FinishedAt.Time)) {
 				t.Errorf("cancelRequestedAt %v is not between startedAt %v and finishedAt %v", at, inv.StartedAt, inv.FinishedAt)
 			}
 			if !inv.FinishedAt.IsZero() {
-				if want := int(inv.FinishedAt.Sub(inv.StartedAt).Milliseconds()); inv.DurationMs != want {
-					t.Errorf("durationMs = %d, want %d", inv.DurationMs, want)
+				if want := int(inv.FinishedAt.Sub(inv.StartedAt.Time).Milliseconds()); inv.DurationMs == nil || *inv.DurationMs != want {
+					t.Errorf("durationMs = %v, want %d", inv.DurationMs, want)
 				}
-			} else if inv.DurationMs != 0 || !inv.CancelRequestedAt.IsZero() {
-				t.Errorf("unfinished, with durationMs %d and cancelRequestedAt %v", inv.DurationMs, inv.CancelRequestedAt)
+			} else if inv.DurationMs != nil || !inv.CancelRequestedAt.IsZero() {
+				t.Errorf("unfinished, with durationMs %v and cancelRequestedAt %v", inv.DurationMs, inv.CancelRequestedAt)
 			}
-			if hb := tt.after.LastHeartbeatAt; !hb.IsZero() && inv.FinishedAt.Before(hb) {
+			if hb := tt.after.LastHeartbeatAt; !hb.IsZero() && inv.FinishedAt.Before(hb.Time) {
 				t.Errorf("finishedAt %v is before the heartbeat %v of the state it follows", inv.FinishedAt, hb)
 			}
 		})
@@ -971,9 +972,9 @@ func TestHeartbeatNeverInFuture(t *testing.T) {
 	t.Parallel()
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	base := bctrltest.NewInvocation(uuidOf("heartbeat"))
-	base.CreatedAt = created                     // created at the server's now, as a demo does
-	running := bctrltest.Running(base, 3, 3, "") // started at +1s, heartbeat at +4s
-	done := bctrltest.Succeeded(running)         // finished, with its heartbeat, at +4s
+	base.CreatedAt = client.Timestamp{Time: created} // created at the server's now, as a demo does
+	running := bctrltest.Running(base, 3, 3, "")     // started at +1s, heartbeat at +4s
+	done := bctrltest.Succeeded(running)             // finished, with its heartbeat, at +4s
 
 	const omitted = -1
 	tests := []struct {
@@ -1003,7 +1004,7 @@ func TestHeartbeatNeverInFuture(t *testing.T) {
 				if bytes.Contains(r.body, []byte(`"lastHeartbeatAt"`)) {
 					t.Errorf("served a heartbeat; body: %s", r.body)
 				}
-			} else if want := created.Add(tt.want); !got.LastHeartbeatAt.Equal(want) {
+			} else if want := created.Add(tt.want); !got.LastHeartbeatAt.Time.Equal(want) {
 				t.Errorf("lastHeartbeatAt = %v, want %v", got.LastHeartbeatAt, want)
 			}
 			if got.LastHeartbeatAt.After(clock.Now()) {
@@ -1032,9 +1033,9 @@ func TestMisusePanics(t *testing.T) {
 		f    func()
 	}{
 		{"Add twice", func() { srv.Add(bctrltest.NewInvocation("dup")) }},
-		{"Add without id", func() { srv.Add(gen.Invocation{CreatedAt: time.Now()}) }},
+		{"Add without id", func() { srv.Add(gen.Invocation{CreatedAt: client.Timestamp{Time: time.Now()}}) }},
 		{"Add without createdAt", func() { srv.Add(gen.Invocation{ID: "bare"}) }},
-		{"Set without id", func() { srv.Set(gen.Invocation{CreatedAt: time.Now()}) }},
+		{"Set without id", func() { srv.Set(gen.Invocation{CreatedAt: client.Timestamp{Time: time.Now()}}) }},
 		{"Set without createdAt", func() { srv.Set(gen.Invocation{ID: "bare"}) }},
 		{"Script without states", func() { srv.Script("x") }},
 		{"Script with a state without createdAt", func() { srv.Script("x", bctrltest.NewInvocation("x"), gen.Invocation{}) }},

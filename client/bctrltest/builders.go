@@ -3,6 +3,7 @@ package bctrltest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bctrlhq/sdk-go/apitype"
 	"maps"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func NewInvocation(id string) gen.Invocation {
 		EntryCall:     "page.goto",
 		SequenceNo:    1,
 		StepCount:     1,
-		CreatedAt:     epoch,
+		CreatedAt:     apitype.At(epoch),
 	}
 }
 
@@ -66,10 +67,10 @@ func NewInvocation(id string) gen.Invocation {
 // before createdAt, otherwise one second after createdAt.
 func started(inv gen.Invocation) (gen.Invocation, time.Time) {
 	if inv.CreatedAt.IsZero() {
-		inv.CreatedAt = epoch
+		inv.CreatedAt = apitype.At(epoch)
 	}
-	if !inv.StartedAt.IsZero() && !inv.StartedAt.Before(inv.CreatedAt) {
-		return inv, inv.StartedAt
+	if !inv.StartedAt.IsZero() && !inv.StartedAt.Before(inv.CreatedAt.Time) {
+		return inv, inv.StartedAt.Time
 	}
 	return inv, inv.CreatedAt.Add(time.Second)
 }
@@ -81,16 +82,16 @@ func started(inv gen.Invocation) (gen.Invocation, time.Time) {
 func Running(inv gen.Invocation, step, total int, msg string) gen.Invocation {
 	inv, start := started(inv)
 	inv.Status = gen.StatusRunning
-	inv.StartedAt = start
-	inv.LastHeartbeatAt = start.Add(time.Duration(max(step, 0)) * time.Second)
-	inv.FinishedAt, inv.CancelRequestedAt = time.Time{}, time.Time{}
-	inv.DurationMs, inv.Error, inv.Result = 0, nil, nil
+	inv.StartedAt = apitype.At(start)
+	inv.LastHeartbeatAt = apitype.At(start.Add(time.Duration(max(step, 0)) * time.Second))
+	inv.FinishedAt, inv.CancelRequestedAt = apitype.Timestamp{}, apitype.Timestamp{}
+	inv.DurationMs, inv.Error, inv.Result = nil, nil, nil
 	if total > 0 {
 		inv.StepCount = total
 	}
 	inv.Progress = &gen.Progress{
-		Step:          step,
-		TotalSteps:    total,
+		Step:          &step,
+		TotalSteps:    &total,
 		Message:       msg,
 		LastEventType: "step.started",
 	}
@@ -151,13 +152,14 @@ func finish(inv gen.Invocation, steps []gen.Step) gen.Invocation {
 	inv, start := started(inv)
 	end := start.Add(time.Duration(max(len(steps), 1)) * time.Second)
 	if inv.LastHeartbeatAt.After(end) {
-		end = inv.LastHeartbeatAt
+		end = inv.LastHeartbeatAt.Time
 	}
-	inv.StartedAt = start
-	inv.FinishedAt = end
-	inv.LastHeartbeatAt = end
-	inv.CancelRequestedAt = time.Time{}
-	inv.DurationMs = int(end.Sub(start).Milliseconds())
+	inv.StartedAt = apitype.At(start)
+	inv.FinishedAt = apitype.At(end)
+	inv.LastHeartbeatAt = apitype.At(end)
+	inv.CancelRequestedAt = apitype.Timestamp{}
+	ms := int(end.Sub(start).Milliseconds())
+	inv.DurationMs = &ms
 	inv.Progress, inv.Error = nil, nil
 	if len(steps) > 0 {
 		inv.StepCount = len(steps)

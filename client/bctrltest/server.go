@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bctrlhq/sdk-go/apitype"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -379,7 +380,7 @@ func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, pa
 // startedAt as well (or createdAt, for a state that never started), the
 // invocation cannot have sent a heartbeat yet, and none is served. Other
 // timestamps are served as built.
-func heartbeat(inv gen.Invocation, now time.Time) time.Time {
+func heartbeat(inv gen.Invocation, now time.Time) apitype.Timestamp {
 	hb := inv.LastHeartbeatAt
 	if hb.IsZero() || !hb.After(now) {
 		return hb
@@ -388,10 +389,10 @@ func heartbeat(inv gen.Invocation, now time.Time) time.Time {
 	if floor.IsZero() {
 		floor = inv.CreatedAt
 	}
-	if now.Before(floor) {
-		return time.Time{}
+	if now.Before(floor.Time) {
+		return apitype.Timestamp{}
 	}
-	return now.UTC()
+	return apitype.At(now.UTC())
 }
 
 // paramError is the generated router's error handler: it reports bad or

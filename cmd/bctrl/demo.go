@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
 )
 
@@ -15,7 +16,7 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 
 	// Succeeds after five steps.
 	ok := bctrltest.NewInvocation(demoSucceedsID)
-	ok.CreatedAt = created
+	ok.CreatedAt = client.Timestamp{Time: created}
 	longest = max(longest, advanceDemo(srv, demoSucceedsID, tick,
 		ok,
 		bctrltest.Running(ok, 1, 5, "opening https://shop.example.com/login"),
@@ -34,7 +35,7 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 
 	// Fails on its third step, a misspelt call, with a diagnostic.
 	bad := bctrltest.NewInvocation(demoFailsID)
-	bad.CreatedAt = created
+	bad.CreatedAt = client.Timestamp{Time: created}
 	useClick := bctrltest.Fix("Call page.click instead of page.clik", "")
 	useClick.Example = `{"call": "page.click", "args": ["button#sign-in"]}`
 	diag := bctrltest.NewDiagnostic("unknown-call",
@@ -61,7 +62,7 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 
 	// Cancelled while running.
 	cancelled := bctrltest.NewInvocation(demoCancelsID)
-	cancelled.CreatedAt = created
+	cancelled.CreatedAt = client.Timestamp{Time: created}
 	longest = max(longest, advanceDemo(srv, demoCancelsID, tick,
 		cancelled,
 		bctrltest.Running(cancelled, 1, 3, "opening https://shop.example.com/cart"),
@@ -71,7 +72,7 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 
 	// Times out waiting for an element.
 	slow := bctrltest.NewInvocation(demoTimesOutID)
-	slow.CreatedAt = created
+	slow.CreatedAt = client.Timestamp{Time: created}
 	longest = max(longest, advanceDemo(srv, demoTimesOutID, tick,
 		slow,
 		bctrltest.Running(slow, 1, 3, "opening https://shop.example.com/checkout"),

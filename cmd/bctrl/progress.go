@@ -72,15 +72,19 @@ func (r *barReporter) update(inv *client.Invocation) {
 	}
 	desc := fmt.Sprintf("%-9s", clean(string(inv.Status)))
 	if p := inv.Progress; p != nil && !inv.Status.IsTerminal() {
-		if p.TotalSteps > 0 {
-			desc += fmt.Sprintf(" step %d/%d", p.Step, p.TotalSteps)
-			if p.TotalSteps != r.bar.GetMax() {
-				r.bar.ChangeMax(p.TotalSteps)
+		if p.TotalSteps != nil && *p.TotalSteps > 0 {
+			step, total := 0, *p.TotalSteps
+			if p.Step != nil {
+				step = *p.Step
+			}
+			desc += fmt.Sprintf(" step %d/%d", step, total)
+			if total != r.bar.GetMax() {
+				r.bar.ChangeMax(total)
 			}
 			// The bar counts the steps done: the current one is not, and
 			// the bar must not reach its end (which freezes it) before the
 			// invocation does.
-			r.bar.Set(min(max(p.Step-1, 0), p.TotalSteps-1))
+			r.bar.Set(min(max(step-1, 0), total-1))
 		}
 		msg := p.Message
 		if msg == "" {

@@ -30,8 +30,8 @@ func printSummary(w io.Writer, inv *client.Invocation) {
 	field("Created", timeText(inv.CreatedAt))
 	field("Started", timeText(inv.StartedAt))
 	field("Finished", timeText(inv.FinishedAt))
-	if inv.DurationMs > 0 || inv.Finished() {
-		field("Duration", inv.Duration().String())
+	if d, ok := inv.Duration(); ok {
+		field("Duration", d.String())
 	}
 	if e := inv.Error; e != nil {
 		field("Error", clean(client.ErrorInfoText(e)))
@@ -161,10 +161,13 @@ func printDiagnostic(w io.Writer, f *client.StepFailure) {
 // progressText renders a progress report as "step 2/5: message".
 func progressText(p *client.Progress) string {
 	var parts []string
-	if p.TotalSteps > 0 {
-		parts = append(parts, fmt.Sprintf("step %d/%d", p.Step, p.TotalSteps))
-	} else if p.Step > 0 {
-		parts = append(parts, fmt.Sprintf("step %d", p.Step))
+	switch {
+	case p.Step != nil && p.TotalSteps != nil:
+		parts = append(parts, fmt.Sprintf("step %d/%d", *p.Step, *p.TotalSteps))
+	case p.Step != nil:
+		parts = append(parts, fmt.Sprintf("step %d", *p.Step))
+	case p.TotalSteps != nil:
+		parts = append(parts, fmt.Sprintf("%d steps", *p.TotalSteps))
 	}
 	if p.Message != "" {
 		parts = append(parts, clean(p.Message))
@@ -175,9 +178,12 @@ func progressText(p *client.Progress) string {
 }
 
 // timeText renders a timestamp in UTC, or "-" for a zero time.
-func timeText(t time.Time) string {
-	if t.IsZero() {
+func timeText(t client.Timestamp) string {
+	switch {
+	case t.IsZero():
 		return "-"
+	case !t.Valid():
+		return clean(strconv.Quote(t.Text())) // as sent: it did not parse
 	}
 	return t.UTC().Format(time.RFC3339)
 }
