@@ -332,3 +332,22 @@ func equalFoldASCII(a, b string) bool {
 	}
 	return true
 }
+
+// DecodeInvocation decodes an invocation body with the SDK's decoder, as
+// Get does: steps discriminated on "ok", typed status, timestamps that keep
+// their text, the rules of the README's "Decoding" section and the default
+// limits (DefaultMaxSteps). Use it for a body the generated client (Raw)
+// read, for example from an operation a spec bump adds that returns an
+// invocation; check the response first with CheckResponse.
+//
+// The invocation keeps body as its Raw, and its raw JSON values (results,
+// metadata, details, args) are slices of it: body must not be modified
+// afterwards. A body that is not an invocation is an error matching
+// ErrInvalidResponse.
+func DecodeInvocation(body []byte) (*Invocation, error) {
+	inv, err := decodeInvocation(body, defaultDecoders)
+	if err != nil {
+		return nil, &ResponseError{Body: capBytes(body, maxErrorBody), Err: err}
+	}
+	return inv, nil
+}
