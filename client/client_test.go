@@ -111,8 +111,11 @@ type idWriter struct {
 	r *http.Request
 }
 
+// keepIDHeader, set by a handler, makes idWriter serve its body as it is.
+const keepIDHeader = "X-Test-Keep-Id"
+
 func (w *idWriter) Write(b []byte) (int, error) {
-	if w.Header().Get("Content-Length") != "" {
+	if w.Header().Get("Content-Length") != "" || w.Header().Get(keepIDHeader) != "" {
 		return w.ResponseWriter.Write(b)
 	}
 	if _, err := w.ResponseWriter.Write(forID(w.r, b)); err != nil {

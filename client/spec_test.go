@@ -214,11 +214,12 @@ func specGet(t *testing.T, body []byte) *client.Invocation {
 // A specSite is one property of the spec's GET /v1/invocations/{id} body and
 // the Go field it reaches from client.Invocation.
 type specSite struct {
-	path   string           // "invocation.result.steps[ok=true].call"; see spectest.PropPath
-	name   string           // the property's JSON name
-	schema *openapi3.Schema // its schema, nullable wrapper removed
-	typ    reflect.Type     // the Go field's type
-	access []specAccessor   // from a client.Invocation to the field
+	path     string           // "invocation.result.steps[ok=true].call"; see spectest.PropPath
+	name     string           // the property's JSON name
+	schema   *openapi3.Schema // its schema, nullable wrapper removed
+	typ      reflect.Type     // the Go field's type
+	access   []specAccessor   // from a client.Invocation to the field
+	required bool             // listed in its object's "required"
 }
 
 // A specAccessor takes one step from a Go value towards a field: a struct
@@ -342,11 +343,12 @@ func (w *siteWalker) walk(path string, ref *openapi3.SchemaRef, typ reflect.Type
 			}
 			prop := s.Properties[name]
 			st := specSite{
-				path:   pp,
-				name:   name,
-				schema: spectest.NonNull(prop).Value,
-				typ:    f.typ,
-				access: append(slices.Clip(acc), fieldAccessor(f.index)),
+				path:     pp,
+				name:     name,
+				schema:   spectest.NonNull(prop).Value,
+				typ:      f.typ,
+				access:   append(slices.Clip(acc), fieldAccessor(f.index)),
+				required: slices.Contains(s.Required, name),
 			}
 			w.sites = append(w.sites, st)
 			w.walk(pp, prop, f.typ, st.access, depth+1)
