@@ -60,6 +60,10 @@ declare -A expect=(
 	# A removed property compiles here but breaks users who read it: apidiff
 	# must say so. This keeps the apidiff check itself honest.
 	[06-removed-property]="pass; client API incompatible"
+	# A new number is a float64 and a new optional boolean a *bool, with no
+	# edit (TestNumbersAreFloat64, TestOptionalNumbersKeepPresence), and
+	# the random body generator covers them.
+	[07-new-number-and-boolean]="pass; client API compatible"
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/drill.XXXXXX")
