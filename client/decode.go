@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sync"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/bctrlhq/sdk-go/gen"
 )
 
 // Responses are decoded with github.com/go-json-experiment/json, the pure-Go
@@ -47,6 +50,7 @@ var baseOptions = json.JoinOptions(
 type decodeState struct {
 	body     []byte
 	maxSteps int
+	budget   int64 // bytes of Go values this decode may still create; see charge
 	opts     json.Options
 }
 
@@ -69,6 +73,13 @@ func newDecodeState(maxSteps int) *decodeState {
 		json.UnmarshalFromFunc(st.step),
 		json.UnmarshalFromFunc(st.raw),
 		json.UnmarshalFromFunc(unmarshalInt),
+		// Every other collection of the model, bounded (see charge).
+		// TestEveryCollectionIsBounded names one a spec bump adds.
+		json.UnmarshalFromFunc(boundedSlice[gen.RequestStep](st)),
+		json.UnmarshalFromFunc(boundedSlice[gen.Fix](st)),
+		json.UnmarshalFromFunc(boundedSlice[stdjson.RawMessage](st)),
+		json.UnmarshalFromFunc(boundedSlice[string](st)),
+		json.UnmarshalFromFunc(boundedMap[stdjson.RawMessage](st)),
 	)))
 	return st
 }
@@ -77,10 +88,116 @@ func newDecodeState(maxSteps int) *decodeState {
 func (p *decoderPool) unmarshal(body []byte, v any) error {
 	st := p.pool.Get().(*decodeState)
 	st.body = body
+	st.budget = memoryBudget(len(body))
 	err := json.Unmarshal(body, v, st.opts)
 	st.body = nil
 	p.pool.Put(st)
 	return err
+}
+
+// Every collection is bounded while decoding, not only the steps: a hostile
+// body can pad any array or object (request.steps of ten million {},
+// metadata with millions of keys), and the Go values it decodes into can be
+// tens of times larger than their JSON ({} is 2 bytes, a RequestStep 80).
+// Each element's Go size is charged, before it is decoded, to a budget of
+// memoryBudget(len(body)); a decode that runs out fails with
+// ErrResponseTooLarge. Slices grow by doubling and are charged their
+// capacity, so what a decode allocates is at most about twice its budget:
+// 4x the body + 1 MiB, under the README's 8x the body + 1 MiB.
+const (
+	budgetPerByte = 2         // charged Go bytes allowed per body byte
+	budgetFloor   = 512 << 10 // and a floor, so that small bodies never hit it
+	// mapEntryCost is a map entry beyond its value, as measured
+	// (TestHostileCollectionsAreBounded): the map's slots over its growth,
+	// and the decoder's index of names for refusing duplicates.
+	mapEntryCost = 360
+)
+
+func memoryBudget(bodyLen int) int64 { return int64(bodyLen)*budgetPerByte + budgetFloor }
+
+// charge takes n bytes from the budget.
+func (st *decodeState) charge(n int64) error {
+	st.budget -= n
+	if st.budget < 0 {
+		return fmt.Errorf("%w: decoding it would take more than %d bytes of memory for a %d-byte body",
+			ErrResponseTooLarge, memoryBudget(len(st.body)), len(st.body))
+	}
+	return nil
+}
+
+// boundedSlice decodes a JSON array into a []T, charging each element's Go
+// size. An empty array is an empty slice, not nil.
+func boundedSlice[T any](st *decodeState) func(*jsontext.Decoder, *[]T) error {
+	size := int64(reflect.TypeFor[T]().Size())
+	return func(dec *jsontext.Decoder, s *[]T) error {
+		if dec.PeekKind() != '[' {
+			return errors.ErrUnsupported // null, or a type error: the default decodes it
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		out := (*s)[:0]
+		if out == nil {
+			out = []T{}
+		}
+		for dec.PeekKind() != ']' {
+			if len(out) == cap(out) {
+				// Double, not append's 1.25x for large slices: the
+				// arrays left behind then sum to at most the last one.
+				// The new capacity is charged before it is allocated.
+				n := max(2*cap(out), 4)
+				if err := st.charge(int64(n-cap(out)) * size); err != nil {
+					return err
+				}
+				grown := make([]T, len(out), n)
+				copy(grown, out)
+				out = grown
+			}
+			out = out[:len(out)+1]
+			if err := json.UnmarshalDecode(dec, &out[len(out)-1], st.opts); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		*s = out
+		return nil
+	}
+}
+
+// boundedMap decodes a JSON object into a map[string]V, charging each
+// entry.
+func boundedMap[V any](st *decodeState) func(*jsontext.Decoder, *map[string]V) error {
+	size := int64(reflect.TypeFor[V]().Size()) + mapEntryCost
+	return func(dec *jsontext.Decoder, m *map[string]V) error {
+		if dec.PeekKind() != '{' {
+			return errors.ErrUnsupported
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		if *m == nil {
+			*m = map[string]V{}
+		}
+		for dec.PeekKind() != '}' {
+			if err := st.charge(size); err != nil {
+				return err
+			}
+			tok, err := dec.ReadToken() // duplicates are refused by the decoder
+			if err != nil {
+				return err
+			}
+			name := tok.String() // before the next read voids tok
+			var v V
+			if err := json.UnmarshalDecode(dec, &v, st.opts); err != nil {
+				return err
+			}
+			(*m)[name] = v
+		}
+		_, err := dec.ReadToken()
+		return err
+	}
 }
 
 // defaultDecoders serve decodes outside a Client (DecodeInvocation, a
@@ -106,6 +223,9 @@ func (st *decodeState) steps(dec *jsontext.Decoder, steps *[]Step) error {
 		if len(out) == st.maxSteps {
 			return fmt.Errorf("%w: more than %d steps (see WithMaxSteps)", ErrResponseTooLarge, st.maxSteps)
 		}
+		if err := st.charge(stepCost); err != nil {
+			return err
+		}
 		out = append(out, Step{})
 		s := &out[len(out)-1]
 		if err := st.step(dec, s); err != nil {
@@ -119,6 +239,9 @@ func (st *decodeState) steps(dec *jsontext.Decoder, steps *[]Step) error {
 	*steps = out
 	return nil
 }
+
+// stepCost is what a step is charged: its header and a success variant.
+var stepCost = int64(reflect.TypeFor[Step]().Size() + reflect.TypeFor[StepSuccess]().Size())
 
 // raw makes a raw JSON value a slice of the body instead of a copy. The
 // body is never written to, and the Invocation keeps it anyway (Raw), so
