@@ -26,8 +26,9 @@ vet: ## go vet every package
 	$(GO) vet $(PKGS)
 
 .PHONY: test
-test: vet check-generated ## Vet, check gen/, run all tests with the race detector
+test: vet check-generated ## Vet, check gen/, run all tests with the race detector, then bench-test
 	$(GO) test -race -count=1 $(PKGS)
+	@$(MAKE) --no-print-directory bench-test GO=$(GO)
 
 .PHONY: lint
 lint: ## gofmt and staticcheck (pinned in go.mod)
@@ -37,18 +38,53 @@ lint: ## gofmt and staticcheck (pinned in go.mod)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME ?= 30s
 BENCHCOUNT ?= 6
+BENCHTIME ?= 1s
 
 # BENCHCOUNT rounds of every benchmark once, rather than -count: on a shared
 # machine the load drifts, and interleaving the impls spreads that drift over
 # all of them instead of skewing whichever ran during a busy minute.
 .PHONY: bench
-bench: ## Run the client benchmarks BENCHCOUNT times into bench.out; benchstat compares the impls
+bench: bench-compare bench-client ## Both below: the Get comparison, then the client's decode and Wait benchmarks
+
+# benchmarks/ is a module of its own, so that ogen never enters the SDK's
+# module graph. Its test binary is built once and run BENCHCOUNT times.
+.PHONY: bench-compare
+bench-compare: ## SDK vs ogen, raw oapi-codegen, encoding/json and a floor at 1-10,000 steps, into bench-compare.out
+	@set -o pipefail; tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	(cd benchmarks && $(GO) test -c -o $$tmp/compare.test .) && \
+	for i in $$(seq $(BENCHCOUNT)); do \
+		(cd benchmarks && $$tmp/compare.test -test.run '^$$' -test.bench . -test.benchmem -test.benchtime $(BENCHTIME)) || exit 1; \
+	done | tee bench-compare.out
+	$(GO) run $(BENCHSTAT) -col /impl bench-compare.out
+
+.PHONY: bench-quick
+bench-quick: ## bench-compare in under a minute (4 short rounds): for a quick look while developing
+	@$(MAKE) --no-print-directory bench-compare BENCHCOUNT=4 BENCHTIME=300ms
+
+# BenchmarkGet in ./client is superseded by bench-compare (same impls, plus
+# ogen and the floor, at four sizes); run it by hand for its chunked case.
+.PHONY: bench-client
+bench-client: ## The client's BenchmarkDecode (no HTTP) and BenchmarkWaitScale, into bench-client.out
 	set -o pipefail; for i in $$(seq $(BENCHCOUNT)); do \
-		$(GO) test -run '^$$' -bench . -benchmem -count 1 ./client || exit 1; \
-	done | tee bench.out
-	$(GO) run $(BENCHSTAT) -filter '.name:Get' -col /impl bench.out
-	$(GO) run $(BENCHSTAT) -filter '.name:Decode' -col /impl bench.out
-	$(GO) run $(BENCHSTAT) -filter '.name:WaitScale' bench.out
+		$(GO) test -run '^$$' -bench 'Decode|WaitScale' -benchmem -count 1 ./client || exit 1; \
+	done | tee bench-client.out
+	$(GO) run $(BENCHSTAT) -filter '.name:Decode' -col /impl bench-client.out
+	$(GO) run $(BENCHSTAT) -filter '.name:WaitScale' bench-client.out
+
+.PHONY: bench-test
+bench-test: ## Vet benchmarks/ and check that every impl it compares reads the same steps
+	cd benchmarks && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+.PHONY: generate-ogen
+generate-ogen: ## Regenerate benchmarks/ogenclient from openapi.yaml (ogen pinned in benchmarks/go.mod)
+	cd benchmarks && GO=$(GO) bash gen-ogen.sh
+
+.PHONY: check-ogen
+check-ogen: ## Regenerate benchmarks/ogenclient and fail if it differs from what is committed
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && cp -r benchmarks/ogenclient $$tmp/before && \
+	(cd benchmarks && GO=$(GO) bash gen-ogen.sh) && \
+	if ! diff -ru $$tmp/before benchmarks/ogenclient; then echo "benchmarks/ogenclient is stale: run 'make generate-ogen' and commit" >&2; exit 1; fi
+	@echo "benchmarks/ogenclient is up to date"
 
 # The seeds are multi-KB fixtures: minimizing an input found from one takes
 # up to go test's default 60s, during which nothing new is tried, so a 30s
