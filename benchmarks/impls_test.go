@@ -1,8 +1,8 @@
 package benchmarks
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
