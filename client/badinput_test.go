@@ -117,6 +117,16 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("Status = %q, want running from \"Status\"", inv.Status)
 				}
 			})},
+		// Only letter case: "sequence_no" is not sequenceNo (JSON v2's own
+		// folding would ignore the "_").
+		{name: "a name with a delimiter is another name", handler: raw(200, "application/json", fixtureWith(t, "running", func(m map[string]any) {
+			m["sequence_no"] = 99
+		})),
+			check: wantOK(func(t *testing.T, inv *client.Invocation) {
+				if inv.SequenceNo == 99 {
+					t.Error(`"sequence_no" was read as sequenceNo`)
+				}
+			})},
 		{name: "one name in two letter cases", handler: raw(200, "application/json",
 			bytes.Replace(running, []byte(`"status": "running",`), []byte(`"status": "running", "STATUS": "succeeded",`), 1)),
 			check: wantErr(client.ErrInvalidResponse, `duplicate object member name "STATUS"`)},

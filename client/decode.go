@@ -11,6 +11,7 @@ import (
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/bctrlhq/sdk-go/gen"
 )
@@ -41,6 +42,9 @@ import (
 var baseOptions = json.JoinOptions(
 	jsontext.AllowInvalidUTF8(true),
 	json.MatchCaseInsensitiveNames(true),
+	// Case only, as encoding/json folds: JSON v2 would also ignore "-"
+	// and "_", and read "run_id" as runId.
+	jsonv1.MatchCaseSensitiveDelimiter(true),
 )
 
 // decodeState is one decode in progress: the body being decoded, which raw
