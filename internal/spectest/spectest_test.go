@@ -172,6 +172,40 @@ func TestValidatorRejects(t *testing.T) {
 	}
 }
 
+// TestValidatorUUIDFormat checks the "uuid" format as JSON Schema 2020-12
+// defines it: RFC 4122's syntax in either case, whatever the version and
+// variant digits say.
+func TestValidatorUUIDFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b10", true},
+		{"0B7F3C1E-5A2D-4E8B-9C61-3F2A7D4E8B10", true},
+		{"0b7f3c1e-5a2d-fe8b-1c61-3f2a7d4e8b10", true}, // version 15, variant 0
+		{"00000000-0000-0000-0000-000000000000", true},
+		{"0b7f3c1e5a2d4e8b9c613f2a7d4e8b10", false},
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b1", false},
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b1g", false},
+		{"{0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b10}", false},
+	}
+	for _, tt := range tests {
+		var m map[string]any
+		if err := json.Unmarshal(spectest.Fixture(t, "queued"), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"] = tt.id
+		body, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); (err == nil) != tt.want {
+			t.Errorf("id %q: ValidateInvocation() = %v, want valid: %v", tt.id, err, tt.want)
+		}
+	}
+}
+
 func TestValidateInvocationContentType(t *testing.T) {
 	t.Parallel()
 	body := spectest.Fixture(t, "queued")
