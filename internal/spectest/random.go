@@ -852,13 +852,7 @@ func (w *writer) stringValue(s *openapi3.Schema) string {
 	case "email":
 		gen = func() string { return emails[w.rng.IntN(len(emails))] }
 	case "byte":
-		gen = func() string {
-			b := make([]byte, w.rng.IntN(40))
-			for i := range b {
-				b[i] = byte(w.rng.Uint32())
-			}
-			return base64.StdEncoding.EncodeToString(b)
-		}
+		gen = func() string { return base64.StdEncoding.EncodeToString(w.bytes(w.rng.IntN(40))) }
 	case "ipv4":
 		gen = func() string { return netip.AddrFrom4([4]byte(w.bytes(4))).String() }
 	case "ipv6":
@@ -897,6 +891,7 @@ var textTimeLayouts = []string{
 // emails are values for format email.
 var emails = []string{"user@example.com", "a.b+tag@sub.example.org", "\"quoted user\"@example.com", "x@[127.0.0.1]"}
 
+// bytes returns n random bytes.
 func (w *writer) bytes(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -984,7 +979,7 @@ var textPieces = []string{
 	"2026-11-27t08:05:00z", "Fri, 27 Nov 2026 08:05:00 GMT", "1764230700", "now",
 	`"`, `\`, `\"`, `\\\`, `\u0000`, "'", "</script>", "<&>", "/",
 	"\x00", "\x01", "\b", "\t", "\n", "\f", "\r", "\x1b", "\x1f", "\x7f",
-	"é", "ß", "ſ", "K", "İ", "中文", "العربية", "עִבְרִית", "e\u0301", "\u200b", "\u2028", "\u2029",
+	"é", "ß", "ſ", "\u212a", "İ", "中文", "العربية", "עִבְרִית", "e\u0301", "\u200b", "\u2028", "\u2029",
 	"\ufeff", "\ufffd", "😀", "👩‍👩‍👧", "𝄞", "\U0010ffff", "null", "true", "0", "{}", "[]",
 }
 
@@ -993,10 +988,12 @@ func (w *writer) text() string {
 	switch r := w.rng.IntN(200); {
 	case r < 16:
 		return ""
-	case r < 17: // long
+	case r < 17: // long: 1000 to 3000 characters
 		var b strings.Builder
-		for b.Len() < 1000+w.rng.IntN(2000) {
-			b.WriteString(textPieces[w.rng.IntN(len(textPieces))])
+		for n, chars := 1000+w.rng.IntN(2001), 0; chars < n; {
+			p := textPieces[w.rng.IntN(len(textPieces))]
+			b.WriteString(p)
+			chars += utf8.RuneCountInString(p)
 		}
 		return b.String()
 	case r < 30: // an RFC 3339 time, as a server would send
