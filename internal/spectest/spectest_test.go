@@ -3,6 +3,7 @@ package spectest_test
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,50 +126,137 @@ func TestStepsSize(t *testing.T) {
 	}
 }
 
+// rejected is a fixture broken in one way the spec forbids.
+type rejected struct {
+	name    string
+	fixture string
+	mutate  func(m map[string]any)
+}
+
+// body returns the broken fixture.
+func (r rejected) body(t *testing.T) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(spectest.Fixture(t, r.fixture), &m); err != nil {
+		t.Fatal(err)
+	}
+	r.mutate(m)
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// rejectedFixtures are the bodies TestValidatorRejects checks.
+var rejectedFixtures = []rejected{
+	{"status is a number", "succeeded", func(m map[string]any) { m["status"] = 42 }},
+	{"status not in enum", "succeeded", func(m map[string]any) { m["status"] = "done" }},
+	{"id missing", "succeeded", func(m map[string]any) { delete(m, "id") }},
+	{"step missing ok", "succeeded", func(m map[string]any) { delete(step(m, 0), "ok") }},
+	{"step ok is a string", "succeeded", func(m map[string]any) { step(m, 0)["ok"] = "true" }},
+	{"ok step missing resolved", "succeeded", func(m map[string]any) { delete(step(m, 1), "resolved") }},
+	{"resolved missing nullable field", "succeeded", func(m map[string]any) { delete(step(m, 0)["resolved"].(map[string]any), "pageId") }},
+	{"failed step marked ok", "failed", func(m map[string]any) { step(m, 2)["ok"] = true }},
+	{"unknown error code", "failed", func(m map[string]any) { step(m, 2)["error"].(map[string]any)["code"] = "NOPE" }},
+	{"durationMs is a string", "succeeded", func(m map[string]any) { m["durationMs"] = "3676" }},
+	{"progress is a string", "running", func(m map[string]any) { m["progress"] = "2/5" }},
+	{"error without message", "failed", func(m map[string]any) { delete(m["error"].(map[string]any), "message") }},
+	{"id not a uuid", "queued", func(m map[string]any) { m["id"] = "inv_123" }},
+	{"runtimeId in result not a uuid", "failed", func(m map[string]any) { m["result"].(map[string]any)["runtimeId"] = "rt-1" }},
+	{"docsUrl not absolute", "failed", func(m map[string]any) {
+		step(m, 2)["error"].(map[string]any)["diagnostic"].(map[string]any)["docsUrl"] = "/docs/errors/unknown-call"
+	}},
+	{"metadata is an array", "queued", func(m map[string]any) { m["metadata"] = []any{"team"} }},
+}
+
 // TestValidatorRejects proves that ValidateInvocation can fail: each case
 // breaks a valid fixture in one way the spec forbids.
 func TestValidatorRejects(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		fixture string
-		mutate  func(m map[string]any)
-	}{
-		{"status is a number", "succeeded", func(m map[string]any) { m["status"] = 42 }},
-		{"status not in enum", "succeeded", func(m map[string]any) { m["status"] = "done" }},
-		{"id missing", "succeeded", func(m map[string]any) { delete(m, "id") }},
-		{"step missing ok", "succeeded", func(m map[string]any) { delete(step(m, 0), "ok") }},
-		{"step ok is a string", "succeeded", func(m map[string]any) { step(m, 0)["ok"] = "true" }},
-		{"ok step missing resolved", "succeeded", func(m map[string]any) { delete(step(m, 1), "resolved") }},
-		{"resolved missing nullable field", "succeeded", func(m map[string]any) { delete(step(m, 0)["resolved"].(map[string]any), "pageId") }},
-		{"failed step marked ok", "failed", func(m map[string]any) { step(m, 2)["ok"] = true }},
-		{"unknown error code", "failed", func(m map[string]any) { step(m, 2)["error"].(map[string]any)["code"] = "NOPE" }},
-		{"durationMs is a string", "succeeded", func(m map[string]any) { m["durationMs"] = "3676" }},
-		{"progress is a string", "running", func(m map[string]any) { m["progress"] = "2/5" }},
-		{"error without message", "failed", func(m map[string]any) { delete(m["error"].(map[string]any), "message") }},
-		{"id not a uuid", "queued", func(m map[string]any) { m["id"] = "inv_123" }},
-		{"runtimeId in result not a uuid", "failed", func(m map[string]any) { m["result"].(map[string]any)["runtimeId"] = "rt-1" }},
-		{"docsUrl not absolute", "failed", func(m map[string]any) {
-			step(m, 2)["error"].(map[string]any)["diagnostic"].(map[string]any)["docsUrl"] = "/docs/errors/unknown-call"
-		}},
-		{"metadata is an array", "queued", func(m map[string]any) { m["metadata"] = []any{"team"} }},
-	}
-	for _, tt := range tests {
+	for _, tt := range rejectedFixtures {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var m map[string]any
-			if err := json.Unmarshal(spectest.Fixture(t, tt.fixture), &m); err != nil {
-				t.Fatal(err)
-			}
-			tt.mutate(m)
-			body, err := json.Marshal(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); err == nil {
+			if err := spectest.ValidateInvocation(t, http.StatusOK, nil, tt.body(t)); err == nil {
 				t.Fatalf("ValidateInvocation accepted a body with %s", tt.name)
 			}
 		})
+	}
+}
+
+// TestValidatorUUIDFormat checks the "uuid" format as JSON Schema 2020-12
+// defines it: RFC 4122's syntax in either case, whatever the version and
+// variant digits say.
+func TestValidatorUUIDFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b10", true},
+		{"0B7F3C1E-5A2D-4E8B-9C61-3F2A7D4E8B10", true},
+		{"0b7f3c1e-5a2d-fe8b-1c61-3f2a7d4e8b10", true}, // version 15, variant 0
+		{"00000000-0000-0000-0000-000000000000", true},
+		{"0b7f3c1e5a2d4e8b9c613f2a7d4e8b10", false},
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b1", false},
+		{"0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b1g", false},
+		{"{0b7f3c1e-5a2d-4e8b-9c61-3f2a7d4e8b10}", false},
+	}
+	for _, tt := range tests {
+		var m map[string]any
+		if err := json.Unmarshal(spectest.Fixture(t, "queued"), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"] = tt.id
+		body, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := spectest.ValidateInvocation(t, http.StatusOK, nil, body); (err == nil) != tt.want {
+			t.Errorf("id %q: ValidateInvocation() = %v, want valid: %v", tt.id, err, tt.want)
+		}
+	}
+}
+
+// TestValidateInvocations checks that ValidateInvocations answers as
+// ValidateInvocation does for each body, among valid and invalid ones, and
+// that joining bodies into one array cannot make an invalid one pass.
+func TestValidateInvocations(t *testing.T) {
+	t.Parallel()
+	var bodies [][]byte
+	for _, name := range spectest.FixtureNames(t) {
+		bodies = append(bodies, spectest.Fixture(t, name))
+	}
+	for _, r := range rejectedFixtures {
+		bodies = append(bodies, r.body(t))
+	}
+	queued := spectest.Fixture(t, "queued")
+	bodies = append(bodies,
+		[]byte(string(queued)+","+string(queued)), // two valid bodies are not one
+		[]byte(`{`), nil, []byte(`[]`),
+	)
+	// Interleave valid and invalid ones, so that halves mix both.
+	rng := rand.New(rand.NewPCG(1, 1))
+	rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
+	errs := spectest.ValidateInvocations(t, bodies)
+	if len(errs) != len(bodies) {
+		t.Fatalf("ValidateInvocations returned %d errors for %d bodies", len(errs), len(bodies))
+	}
+	valid := 0
+	for i, b := range bodies {
+		want := spectest.ValidateInvocation(t, http.StatusOK, nil, b)
+		if (errs[i] == nil) != (want == nil) {
+			t.Errorf("ValidateInvocations: %v, ValidateInvocation: %v, for\n%s", errs[i], want, b)
+		}
+		if want == nil {
+			valid++
+		}
+	}
+	if valid == 0 || valid == len(bodies) {
+		t.Errorf("%d of %d bodies are valid; the test needs both kinds", valid, len(bodies))
+	}
+	if errs := spectest.ValidateInvocations(t, nil); len(errs) != 0 {
+		t.Errorf("ValidateInvocations(nil) = %v", errs)
 	}
 }
 
