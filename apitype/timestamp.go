@@ -8,7 +8,6 @@ package apitype
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -130,7 +129,7 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []byte(strconv.Quote(string(b))), nil // the text is valid UTF-8 after decoding
+	return json.Marshal(string(b))
 }
 
 // UnmarshalJSON reads a JSON string (any text) or null (a zero Timestamp).

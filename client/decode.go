@@ -55,7 +55,18 @@ type decodeState struct {
 	body     []byte
 	maxSteps int
 	budget   int64 // bytes of Go values this decode may still create; see charge
+	twoPass  bool  // read each step whole before decoding it (stepTwoPass)
 	opts     json.Options
+}
+
+// nested decodes raw, a slice of st.body, into v with st's options: raw
+// values then alias raw, as they alias the body.
+func (st *decodeState) nested(raw []byte, v any) error {
+	body := st.body
+	st.body = raw
+	err := json.Unmarshal(raw, v, st.opts)
+	st.body = body
+	return err
 }
 
 // decoderPool hands out decodeStates for one step limit.
@@ -93,7 +104,15 @@ func (p *decoderPool) unmarshal(body []byte, v any) error {
 	st := p.pool.Get().(*decodeState)
 	st.body = body
 	st.budget = memoryBudget(len(body))
+	st.twoPass = false
 	err := json.Unmarshal(body, v, st.opts)
+	var pass *stepPassError
+	if errors.As(err, &pass) {
+		// Rare: a step the single pass could not read. Two passes decide.
+		st.budget = memoryBudget(len(body))
+		st.twoPass = true
+		err = json.Unmarshal(body, v, st.opts)
+	}
 	st.body = nil
 	p.pool.Put(st)
 	return err

@@ -249,10 +249,16 @@ func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 		}
 		return fmt.Errorf("step is a JSON %s, not an object", kindName(k))
 	}
+	if st.twoPass {
+		return st.stepTwoPass(dec, s)
+	}
 	start := int(dec.InputOffset())
 	var w stepWire
 	if err := json.UnmarshalDecode(dec, &w); err != nil {
-		return err
+		// Perhaps a failure with a member the success variant types
+		// otherwise ({"ok":false,"resolved":"x"} is spec-valid): the
+		// decode is retried with each step read first (decodeInvocation).
+		return &stepPassError{err}
 	}
 	switch w.OK {
 	case okTrue:
@@ -264,18 +270,71 @@ func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, w.Index, w.Call)
 		}
 		end := int(dec.InputOffset())
-		raw := bytes.TrimLeft(st.body[start:end], " \t\r\n,")
-		var f failureWire
-		if err := json.Unmarshal(raw, &f, st.opts); err != nil {
-			return err
-		}
-		f.StepFailure.Error, f.StepFailure.OK = *f.Error, false
-		s.kind, s.v = okFalse, &f.StepFailure
-		return nil
+		return st.failure(bytes.TrimLeft(st.body[start:end], " \t\r\n,"), s)
 	}
 	s.kind = w.OK // missing or not a boolean
 	if w.Index != 0 || w.Call != "" {
 		s.v = &stepHead{Index: w.Index, Call: w.Call}
+	}
+	return nil
+}
+
+// failure decodes raw, a step whose "ok" is false, as the failure variant.
+func (st *decodeState) failure(raw []byte, s *Step) error {
+	var f failureWire
+	if err := st.nested(raw, &f); err != nil {
+		return err
+	}
+	if f.Error == nil {
+		return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, f.Index, f.Call)
+	}
+	f.StepFailure.Error, f.StepFailure.OK = *f.Error, false
+	s.kind, s.v = okFalse, &f.StepFailure
+	return nil
+}
+
+// stepPassError is a step that the single pass could not decode as the
+// success variant; decodeInvocation decodes the body again in two passes.
+type stepPassError struct{ err error }
+
+func (e *stepPassError) Error() string { return e.err.Error() }
+func (e *stepPassError) Unwrap() error { return e.err }
+
+// okProbe reads only a step's "ok".
+type okProbe struct {
+	OK okFlag `json:"ok"`
+}
+
+// stepTwoPass reads the step whole, then decodes the variant its "ok"
+// names from those bytes: the slow path for a body the single pass could
+// not read, where a member of one variant has another's name.
+func (st *decodeState) stepTwoPass(dec *jsontext.Decoder, s *Step) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	end := int(dec.InputOffset())
+	raw := st.body[end-len(v) : end]
+	var p okProbe
+	if err := st.nested(raw, &p); err != nil {
+		return err
+	}
+	switch p.OK {
+	case okTrue:
+		var w stepWire
+		if err := st.nested(raw, &w); err != nil {
+			return err
+		}
+		w.StepSuccess.OK = true
+		s.kind, s.v = okTrue, &StepSuccess{StepSuccess: w.StepSuccess}
+		return nil
+	case okFalse:
+		return st.failure(raw, s)
+	}
+	s.kind = p.OK
+	var h stepHead
+	if st.nested(raw, &h) == nil && h != (stepHead{}) {
+		s.v = &h // best effort: it only names the step in Err
 	}
 	return nil
 }
