@@ -329,16 +329,25 @@ func New(opts ...Option) (*Client, error) {
 // adds is callable the day `make generate` runs. It sends through the same
 // pipeline as the client's own methods: auth, User-Agent, rate limit,
 // attempt timeout, body cap and retries. Unlike the client's methods, it
-// returns a non-2xx response as a response (check StatusCode()), not as an
-// *APIError.
+// returns a non-2xx response as a response, not as an *APIError, and
+// decodes bodies into the generated types without the SDK's step
+// discrimination: CheckResponse turns a response into the error Get would
+// return, and DecodeInvocation decodes a body as Get does:
+//
+//	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil) // nil params: the client authenticates
+//	if err != nil { ... }                                         // transport errors, after retries
+//	if err := c.CheckResponse(resp.HTTPResponse, resp.Body); err != nil { ... } // *APIError
+//	inv, err := client.DecodeInvocation(resp.Body)                // *Invocation, steps discriminated
+//
+// The client sends its own key on every request. A call whose generated
+// parameters set another Authorization value fails with
+// ErrAuthorizationParam before anything is sent; the client's own
+// "Bearer <key>", an empty value or nil parameters are accepted.
 //
 // Retries stay safe for methods that are not idempotent: a POST or PATCH
 // without an Idempotency-Key header is retried only when the server
 // provably did not process it (the connection was refused or could not be
 // made, or the answer was 429 or 503).
-//
-//	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil)
-//	if err == nil && resp.JSON200 != nil { ... }
 func (c *Client) Raw() *gen.ClientWithResponses { return c.raw }
 
 // BaseURL returns the base URL the client sends requests to.
