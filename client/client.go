@@ -254,11 +254,22 @@ func WithInsecureHTTP() Option {
 	}
 }
 
-// WithLogger sets a structured logger. It receives one debug record per
-// HTTP attempt (method, path, status, attempt, duration, request id), a
-// warning per retry (its reason and delay) and, from Wait and Watch, an
-// info record per observed change of an invocation. Neither the API key
-// nor any body is ever logged. The default logs nothing.
+// WithLogger sets a structured logger. The default logs nothing. The
+// levels follow who needs to read a record:
+//
+//   - Debug, for a developer debugging: one record per HTTP attempt
+//     (method, path, status, attempt, duration, request id; a Wait's poll
+//     is one or more attempts), one per retry (its reason and delay), and
+//     one per change of an invocation that Wait and Watch observe (id,
+//     status, step, total steps, request id);
+//   - Info, something a human may want to tune: a request that waited one
+//     second or more for the rate limiter (WithRateLimit);
+//   - Warn, something that went wrong: a request whose retries all failed
+//     (its attempts, and its last status and request id, or its last
+//     error).
+//
+// So a handler at Info stays silent while calls succeed, retries
+// included. Neither the API key nor any body is ever logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
