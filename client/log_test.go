@@ -88,8 +88,8 @@ func TestLogLevelsNeedingAHuman(t *testing.T) {
 			}
 			_, byMsg := logCounts(logs.records())
 			want := map[string]int{
-				"DEBUG bctrl: http attempt":                  client.DefaultMaxRetries + 1,
-				"DEBUG bctrl: retrying request":              client.DefaultMaxRetries,
+				"DEBUG bctrl: http attempt":                client.DefaultMaxRetries + 1,
+				"DEBUG bctrl: retrying request":            client.DefaultMaxRetries,
 				"WARN bctrl: request failed after retries": 1,
 			}
 			if fmt.Sprint(byMsg) != fmt.Sprint(want) {
