@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
@@ -86,6 +87,8 @@ type config struct {
 	middleware       []Middleware
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
+	propagator       propagation.TextMapPropagator // nil: the global one, read at each attempt
+	noHTTPSpans      bool
 }
 
 // Option configures a Client. Options validate their input; New returns the

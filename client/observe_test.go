@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -476,7 +477,7 @@ func TestObserveTrace(t *testing.T) {
 			srv.Fault(obsID, obsFault503)
 		}
 	})
-	c := obsClient(t, srv, client.WithTracerProvider(tp))
+	c := obsClient(t, srv, client.WithTracerProvider(tp), client.WithPropagator(propagation.TraceContext{}))
 
 	ctx, caller := tp.Tracer("test").Start(t.Context(), "caller")
 	got, err := c.Invocations.Wait(ctx, obsID, obsPoll, faultAfterStep1)
