@@ -30,7 +30,6 @@ import (
 
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
-	"github.com/bctrlhq/sdk-go/gen"
 )
 
 // The tests in this file cover what the client tells its user about the
@@ -1141,11 +1140,11 @@ func TestObserveMetricsWaitOutcome(t *testing.T) {
 	inv := bctrltest.NewInvocation(obsID)
 	for _, tc := range []struct {
 		name   string
-		states []gen.Invocation
+		states []bctrltest.Invocation
 		want   string
 	}{
-		{"succeeded", []gen.Invocation{bctrltest.Succeeded(inv)}, "succeeded"},
-		{"failed", []gen.Invocation{bctrltest.Running(inv, 1, 1, ""), bctrltest.Failed(inv, "boom")}, "failed"},
+		{"succeeded", []bctrltest.Invocation{bctrltest.Succeeded(inv)}, "succeeded"},
+		{"failed", []bctrltest.Invocation{bctrltest.Running(inv, 1, 1, ""), bctrltest.Failed(inv, "boom")}, "failed"},
 		{"not found", nil, "error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

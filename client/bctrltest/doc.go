@@ -14,6 +14,18 @@
 //	// GET {srv.URL}/v1/invocations/inv-1 now answers queued, running,
 //	// then succeeded forever.
 //
+// Tests name only client and bctrltest types: the builders take and return
+// Invocation and Step, the wire form the fake serves, and their fields are
+// client's types (client.Progress, client.ErrorInfo, client.Diagnostic).
+// OKStep and ErrStep take edits that set any field of the step, as a
+// client.StepSuccess or client.StepFailure; WithStatus sets any status,
+// one the SDK does not know included:
+//
+//	bctrltest.OKStep(0, "page.goto", nil, func(s *client.StepSuccess) {
+//		s.Binding = &client.Binding{Alias: "shop", ID: "page-1", Type: "page"}
+//	})
+//	bctrltest.WithStatus(bctrltest.Running(inv, 1, 2, ""), "paused")
+//
 // Requests are routed through the net/http server interface that
 // oapi-codegen generates from the vendored spec (gen.ServerInterface), so the
 // fake serves exactly the routes and parameters the spec declares. Like the

@@ -161,7 +161,7 @@ func (s *Server) Close() {
 // Script or Advance replaces it. A GET of /v1/invocations/{inv.ID} finds
 // it. Add panics if inv has no id or no createdAt (build it with
 // NewInvocation), or if an invocation with that id is already registered.
-func (s *Server) Add(inv gen.Invocation) {
+func (s *Server) Add(inv Invocation) {
 	check("Add", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,7 +174,7 @@ func (s *Server) Add(inv gen.Invocation) {
 // Set replaces whatever the server holds for inv.ID (a single state, a
 // Script or an Advance) with inv, served unchanged from now on. It panics if
 // inv has no id or no createdAt.
-func (s *Server) Set(inv gen.Invocation) {
+func (s *Server) Set(inv Invocation) {
 	check("Set", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,7 +186,7 @@ func (s *Server) Set(inv gen.Invocation) {
 // replaces anything registered for id. States without an ID get id.
 // Requests answered by a fault or an error do not advance the script.
 // Script panics if states is empty or a state has no createdAt.
-func (s *Server) Script(id string, states ...gen.Invocation) {
+func (s *Server) Script(id string, states ...Invocation) {
 	s.store(id, "Script", &entry{states: withID("Script", id, states)})
 }
 
@@ -195,7 +195,7 @@ func (s *Server) Script(id string, states ...gen.Invocation) {
 // changes every interval, and the last state repeats forever. It replaces
 // anything registered for id. States without an ID get id. Advance panics
 // if states is empty, a state has no createdAt, or every is not positive.
-func (s *Server) Advance(id string, every time.Duration, states ...gen.Invocation) {
+func (s *Server) Advance(id string, every time.Duration, states ...Invocation) {
 	if every <= 0 {
 		panic(fmt.Sprintf("bctrltest: Advance: interval %v is not positive", every))
 	}
