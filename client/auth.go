@@ -25,8 +25,12 @@ func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 
 // authorize is the request editor that adds the bearer key and the
 // User-Agent to every request the generated client builds, so no caller
-// fills the spec's Authorization header parameter.
+// fills the spec's Authorization header parameter. One a caller did fill
+// with another credential is refused, never silently replaced.
 func (c *Client) authorize(_ context.Context, req *http.Request) error {
+	if err := checkAuthorizationParam(req, c.cfg.apiKey); err != nil {
+		return err
+	}
 	req.Header.Set("Authorization", "Bearer "+string(c.cfg.apiKey))
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	req.Header.Set("Accept", "application/json")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
@@ -86,6 +87,8 @@ type config struct {
 	middleware       []Middleware
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
+	propagator       propagation.TextMapPropagator // nil: the global one, read at each attempt
+	noHTTPSpans      bool
 }
 
 // Option configures a Client. Options validate their input; New returns the
@@ -254,11 +257,22 @@ func WithInsecureHTTP() Option {
 	}
 }
 
-// WithLogger sets a structured logger. It receives one debug record per
-// HTTP attempt (method, path, status, attempt, duration, request id), a
-// warning per retry (its reason and delay) and, from Wait and Watch, an
-// info record per observed change of an invocation. Neither the API key
-// nor any body is ever logged. The default logs nothing.
+// WithLogger sets a structured logger. The default logs nothing. The
+// levels follow who needs to read a record:
+//
+//   - Debug, for a developer debugging: one record per HTTP attempt
+//     (method, path, status, attempt, duration, request id; a Wait's poll
+//     is one or more attempts), one per retry (its reason and delay), and
+//     one per change of an invocation that Wait and Watch observe (id,
+//     status, step, total steps, request id);
+//   - Info, something a human may want to tune: a request that waited one
+//     second or more for the rate limiter (WithRateLimit);
+//   - Warn, something that went wrong: a request whose retries all failed
+//     (its attempts, and its last status and request id, or its last
+//     error).
+//
+// So a handler at Info stays silent while calls succeed, retries
+// included. Neither the API key nor any body is ever logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
@@ -329,16 +343,25 @@ func New(opts ...Option) (*Client, error) {
 // adds is callable the day `make generate` runs. It sends through the same
 // pipeline as the client's own methods: auth, User-Agent, rate limit,
 // attempt timeout, body cap and retries. Unlike the client's methods, it
-// returns a non-2xx response as a response (check StatusCode()), not as an
-// *APIError.
+// returns a non-2xx response as a response, not as an *APIError, and
+// decodes bodies into the generated types without the SDK's step
+// discrimination: CheckResponse turns a response into the error Get would
+// return, and DecodeInvocation decodes a body as Get does:
+//
+//	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil) // nil params: the client authenticates
+//	if err != nil { ... }                                         // transport errors, after retries
+//	if err := c.CheckResponse(resp.HTTPResponse, resp.Body); err != nil { ... } // *APIError
+//	inv, err := client.DecodeInvocation(resp.Body)                // *Invocation, steps discriminated
+//
+// The client sends its own key on every request. A call whose generated
+// parameters set another Authorization value fails with
+// ErrAuthorizationParam before anything is sent; the client's own
+// "Bearer <key>", an empty value or nil parameters are accepted.
 //
 // Retries stay safe for methods that are not idempotent: a POST or PATCH
 // without an Idempotency-Key header is retried only when the server
 // provably did not process it (the connection was refused or could not be
 // made, or the answer was 429 or 503).
-//
-//	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil)
-//	if err == nil && resp.JSON200 != nil { ... }
 func (c *Client) Raw() *gen.ClientWithResponses { return c.raw }
 
 // BaseURL returns the base URL the client sends requests to.

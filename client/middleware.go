@@ -7,8 +7,10 @@ import (
 
 // Middleware wraps the transport that sends each HTTP attempt: every retry
 // and every poll of a Wait passes through it. otelhttp.NewTransport, a
-// Prometheus round-tripper or a user's own fit:
+// Prometheus round-tripper or a user's own fit. With otelhttp, turn the
+// SDK's own HTTP spans off, so that each attempt has one client span:
 //
+//	client.WithHTTPSpans(false),
 //	client.WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
 //		return otelhttp.NewTransport(next)
 //	})

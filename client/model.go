@@ -61,10 +61,17 @@ type (
 	Binding = gen.Binding
 	// BindingType is "page", "context", "handle" or "subscription".
 	BindingType = gen.BindingType
-	// StepFailure is a step that failed (its "ok" is false).
+	// StepFailure is a step that failed (its "ok" is false), as
+	// Step.Failure returns it. Its fields: Index, the step's position in
+	// the request; Call, such as "page.click"; and Error, a StepError
+	// saying why it failed. `go doc github.com/bctrlhq/sdk-go/gen
+	// StepFailure` documents each.
 	StepFailure = gen.StepFailure
-	// StepError is a failed step's error: Code, Message, Hint, Diagnostic.
-	// StepErrorText formats it.
+	// StepError is why a step failed. Its fields: Code, a StepErrorCode
+	// such as StepErrorUnknownCall; Message; Hint, a short suggestion
+	// ("" if none); and Diagnostic, a *Diagnostic with the expected and
+	// received shapes, the closest calls and suggested fixes (nil if
+	// none). StepErrorText formats it.
 	StepError = gen.StepError
 	// StepErrorCode classifies a step error. Codes the SDK has no constant
 	// for (a newer API) are kept as they are; Valid reports whether a code

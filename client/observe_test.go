@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -29,7 +30,6 @@ import (
 
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
-	"github.com/bctrlhq/sdk-go/gen"
 )
 
 // The tests in this file cover what the client tells its user about the
@@ -476,7 +476,7 @@ func TestObserveTrace(t *testing.T) {
 			srv.Fault(obsID, obsFault503)
 		}
 	})
-	c := obsClient(t, srv, client.WithTracerProvider(tp))
+	c := obsClient(t, srv, client.WithTracerProvider(tp), client.WithPropagator(propagation.TraceContext{}))
 
 	ctx, caller := tp.Tracer("test").Start(t.Context(), "caller")
 	got, err := c.Invocations.Wait(ctx, obsID, obsPoll, faultAfterStep1)
@@ -850,18 +850,25 @@ func TestObserveNoSecret(t *testing.T) {
 
 	tel.checkNoSecret(t, key, wrongKey, "Bearer")
 
-	var debug, warn, info []slog.Record
+	// Every record is at Debug, except the Get of downID, whose retries all
+	// failed: one warning.
+	var debug, retries, changes, warn []slog.Record
 	for _, r := range tel.logs.records() {
-		switch r.Level {
-		case slog.LevelDebug:
+		switch {
+		case r.Level == slog.LevelDebug && r.Message == "bctrl: http attempt":
 			debug = append(debug, r)
-		case slog.LevelWarn:
+		case r.Level == slog.LevelDebug && r.Message == "bctrl: retrying request":
+			retries = append(retries, r)
+		case r.Level == slog.LevelDebug && r.Message == "bctrl: invocation changed":
+			changes = append(changes, r)
+		case r.Level == slog.LevelWarn && r.Message == "bctrl: request failed after retries":
 			warn = append(warn, r)
-		case slog.LevelInfo:
-			info = append(info, r)
 		default:
 			t.Errorf("unexpected %s record %q", r.Level, r.Message)
 		}
+	}
+	if len(warn) != 1 || obsRecordAttrs(warn[0])["status"].Int64() != http.StatusServiceUnavailable {
+		t.Errorf("warnings %v, want one, for the 503 of %s", warn, downID)
 	}
 
 	// One debug record per attempt, naming the request id it got: together
@@ -893,11 +900,11 @@ func TestObserveNoSecret(t *testing.T) {
 		t.Errorf("request ids of the debug records (-want +got):\n%s", diff)
 	}
 
-	// One warning per retry, with its reason and delay.
-	if len(warn) != wantRetries {
-		t.Errorf("%d warnings, want one per retry (%d)", len(warn), wantRetries)
+	// One record per retry, with its reason and delay.
+	if len(retries) != wantRetries {
+		t.Errorf("%d retry records, want one per retry (%d)", len(retries), wantRetries)
 	}
-	for _, r := range warn {
+	for _, r := range retries {
 		a := obsRecordAttrs(r)
 		if reason := a["reason"]; reason.Kind() != slog.KindString || !strings.Contains(reason.String(), "503") {
 			t.Errorf("warning %q reason = %v, want the 503 that caused the retry", r.Message, reason)
@@ -907,20 +914,20 @@ func TestObserveNoSecret(t *testing.T) {
 		}
 	}
 
-	// One info record per observed change of the Wait.
-	if len(info) != wantChanges {
-		t.Errorf("%d info records, want one per observed change (%d)", len(info), wantChanges)
+	// One record per observed change of the Wait.
+	if len(changes) != wantChanges {
+		t.Errorf("%d change records, want one per observed change (%d)", len(changes), wantChanges)
 	}
 	var statuses []string
-	for _, r := range info {
+	for _, r := range changes {
 		a := obsRecordAttrs(r)
 		if a["id"].String() != waitID || a["request_id"].String() == "" {
-			t.Errorf("info record %q: id %v, request_id %v; want %s and a request id", r.Message, a["id"], a["request_id"], waitID)
+			t.Errorf("change record %q: id %v, request_id %v; want %s and a request id", r.Message, a["id"], a["request_id"], waitID)
 		}
 		statuses = append(statuses, a["status"].String())
 	}
 	if diff := cmp.Diff([]string{"queued", "running", "succeeded"}, statuses); diff != "" {
-		t.Errorf("statuses of the info records (-want +got):\n%s", diff)
+		t.Errorf("statuses of the change records (-want +got):\n%s", diff)
 	}
 }
 
@@ -1133,11 +1140,11 @@ func TestObserveMetricsWaitOutcome(t *testing.T) {
 	inv := bctrltest.NewInvocation(obsID)
 	for _, tc := range []struct {
 		name   string
-		states []gen.Invocation
+		states []bctrltest.Invocation
 		want   string
 	}{
-		{"succeeded", []gen.Invocation{bctrltest.Succeeded(inv)}, "succeeded"},
-		{"failed", []gen.Invocation{bctrltest.Running(inv, 1, 1, ""), bctrltest.Failed(inv, "boom")}, "failed"},
+		{"succeeded", []bctrltest.Invocation{bctrltest.Succeeded(inv)}, "succeeded"},
+		{"failed", []bctrltest.Invocation{bctrltest.Running(inv, 1, 1, ""), bctrltest.Failed(inv, "boom")}, "failed"},
 		{"not found", nil, "error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

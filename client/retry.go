@@ -85,12 +85,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		backoff.WithMaxTries(uint(c.cfg.maxRetries)+1),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
-			if c.cfg.logger != nil {
-				c.cfg.logger.WarnContext(ctx, "bctrl: retrying request",
-					"method", req.Method, "path", c.cleanPath(req),
-					"attempt", attempt, "delay", next,
-					"reason", c.redact.text(err.Error(), maxErrorString))
-			}
+			c.logRetryAt(ctx, req, attempt, next, err)
 		}))
 	if err == nil {
 		c.record(ctx, resp, attempt)
@@ -101,6 +96,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		// Retries exhausted on a retryable status: hand the last response
 		// back so the caller builds an APIError from it.
 		c.record(ctx, rr.resp, attempt)
+		c.logGaveUpAfter(ctx, req, attempt, rr.resp, nil)
 		return rr.resp, nil
 	}
 	c.record(ctx, nil, attempt)
@@ -117,6 +113,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, fmt.Errorf("bctrl: %s: %w", where, ctxErr)
 	}
+	c.logGaveUpAfter(ctx, req, attempt, nil, err)
 	if attempt > 1 {
 		return nil, fmt.Errorf("bctrl: %s: after %s: %w", where, attempts(attempt), err)
 	}
@@ -196,10 +193,10 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 			if err != nil && out == nil {
 				args = append(args, "error", c.redact.text(err.Error(), maxErrorString))
 			}
-			c.cfg.logger.DebugContext(ctx, "bctrl: http attempt", args...)
+			c.cfg.logger.DebugContext(ctx, logAttempt, args...)
 		}
 	}()
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.waitLimiter(ctx, req); err != nil {
 		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)
 		}

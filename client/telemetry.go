@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Tracing uses the OpenTelemetry API only: with no SDK installed (the
@@ -24,9 +25,12 @@ import (
 //	│                               observed change
 //	└─ bctrl.invocations.get        one per Get (each poll is one)
 //	   └─ GET /v1/invocations/{id}  one per HTTP attempt (client span,
-//	                                HTTP semantic conventions)
+//	                                HTTP semantic conventions); off with
+//	                                WithHTTPSpans(false)
 //
-// No attribute carries the API key or the Authorization header.
+// Every attempt carries the trace context in its headers, written by the
+// configured propagator (WithPropagator; the global one by default). No
+// attribute carries the API key or the Authorization header.
 
 // instrumentationName names the SDK's tracer.
 const instrumentationName = "github.com/bctrlhq/sdk-go/client"
@@ -62,10 +66,52 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 	return tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(Version))
 }
 
+// WithPropagator sets the OpenTelemetry propagator that writes the trace
+// context (and whatever else it carries, such as W3C baggage or B3
+// headers) into the headers of every HTTP attempt. The default is the
+// global propagator, otel.GetTextMapPropagator, read at each attempt: it
+// propagates nothing until a program calls otel.SetTextMapPropagator, as
+// OpenTelemetry's own instrumentation does. Propagation does not need
+// tracing: baggage goes out with a no-op tracer provider too.
+func WithPropagator(p propagation.TextMapPropagator) Option {
+	return func(c *config) error {
+		if p == nil {
+			return errors.New("bctrl: WithPropagator: nil propagator")
+		}
+		c.propagator = p
+		return nil
+	}
+}
+
+// WithHTTPSpans turns the SDK's client span per HTTP attempt on (the
+// default) or off. Turn it off when the transport is instrumented already,
+// for example with otelhttp.NewTransport in WithMiddleware, so that each
+// attempt has one client span, not two: the transport's spans then sit
+// under the SDK's bctrl.invocations.get span. The wait and get spans, the
+// metrics and the propagation of the trace context are unchanged.
+func WithHTTPSpans(enabled bool) Option {
+	return func(c *config) error {
+		c.noHTTPSpans = !enabled
+		return nil
+	}
+}
+
 // startAttempt starts the client span of one HTTP attempt, following the
-// OpenTelemetry HTTP client conventions. When the span records, it returns
-// a copy of req carrying the trace context in its headers; otherwise req.
+// OpenTelemetry HTTP client conventions, unless WithHTTPSpans(false) turned
+// it off. It returns the request to send, carrying what the propagator
+// injects for the attempt's context (a copy of req if there is anything to
+// inject, req itself otherwise).
 func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, *http.Request, trace.Span) {
+	var span trace.Span = noop.Span{}
+	if !c.cfg.noHTTPSpans {
+		ctx, span = c.startAttemptSpan(ctx, req, attempt)
+	}
+	return ctx, c.inject(ctx, req), span
+}
+
+// startAttemptSpan starts the client span of an attempt, and builds its
+// attributes only when it records.
+func (c *Client) startAttemptSpan(ctx context.Context, req *http.Request, attempt int) (context.Context, trace.Span) {
 	name := req.Method
 	var tmpl string
 	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok && r.urlTemplate != "" {
@@ -75,7 +121,7 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 	hasTmpl := tmpl != ""
 	ctx, span := c.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient))
 	if !span.IsRecording() {
-		return ctx, req, span // no SDK installed: build nothing
+		return ctx, span // no SDK installed: build nothing
 	}
 	attrs := []attribute.KeyValue{
 		semconv.HTTPRequestMethodKey.String(req.Method),
@@ -97,10 +143,41 @@ func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt in
 		attrs = append(attrs, semconv.HTTPRequestResendCount(attempt-1))
 	}
 	span.SetAttributes(attrs...)
-	req = req.Clone(ctx) // headers of its own for the trace context
-	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
-	return ctx, req, span
+	return ctx, span
 }
+
+// inject returns req carrying the headers the configured propagator (the
+// global one by default) writes for ctx. The request is copied before its
+// first header is set, so the caller's is never changed and a propagator
+// that injects nothing (the global default) costs no copy.
+func (c *Client) inject(ctx context.Context, req *http.Request) *http.Request {
+	p := c.cfg.propagator
+	if p == nil {
+		p = otel.GetTextMapPropagator()
+	}
+	carrier := &requestCarrier{ctx: ctx, req: req}
+	p.Inject(ctx, carrier)
+	return carrier.req
+}
+
+// requestCarrier is a propagation.TextMapCarrier over a request's headers
+// that copies the request on its first Set.
+type requestCarrier struct {
+	ctx    context.Context
+	req    *http.Request
+	cloned bool
+}
+
+func (r *requestCarrier) Get(key string) string { return r.req.Header.Get(key) }
+
+func (r *requestCarrier) Set(key, value string) {
+	if !r.cloned {
+		r.req, r.cloned = r.req.Clone(r.ctx), true
+	}
+	r.req.Header.Set(key, value)
+}
+
+func (r *requestCarrier) Keys() []string { return propagation.HeaderCarrier(r.req.Header).Keys() }
 
 // endAttempt records an attempt's outcome on its span and ends it.
 func (c *Client) endAttempt(span trace.Span, resp *http.Response, err error) {

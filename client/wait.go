@@ -324,7 +324,7 @@ func (s *InvocationsService) observed(ctx context.Context, span trace.Span, inv 
 	}
 	span.AddEvent("bctrl.invocation.changed", trace.WithAttributes(attrs...))
 	if l := s.client.cfg.logger; l != nil {
-		l.InfoContext(ctx, "bctrl: invocation changed", args...)
+		l.DebugContext(ctx, logChanged, args...)
 	}
 }
 

@@ -207,176 +207,320 @@ func (e Status) Valid() bool {
 	}
 }
 
-// ErrorInfo defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaError.
+// ErrorInfo is an invocation-level error: a message, and a code and details when the API gives them.
 type ErrorInfo struct {
-	Code    string                        `json:"code,omitempty,omitzero"`
+	// Code is a machine-readable code, such as "quota.exceeded"; "" if none.
+	Code string `json:"code,omitempty,omitzero"`
+
+	// Details holds more about the error, each value as raw JSON.
 	Details map[string]stdjson.RawMessage `json:"details,omitempty,omitzero"`
-	Message string                        `json:"message"`
+
+	// Message is the human-readable message.
+	Message string `json:"message"`
 }
 
-// ExecutionMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaExecutionMode.
+// ExecutionMode is how an invocation runs: "durable" or "inline".
 type ExecutionMode string
 
-// Progress defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaProgress.
+// Progress is a running invocation's last progress report. Fields the runtime did not report are "", or nil for the numbers.
 type Progress struct {
-	CurrentCall   string `json:"currentCall,omitempty,omitzero"`
+	// CurrentCall is the call running now, such as "page.click".
+	CurrentCall string `json:"currentCall,omitempty,omitzero"`
+
+	// LastEventType is the type of the last event the runtime reported, such as "step.started".
 	LastEventType string `json:"lastEventType,omitempty,omitzero"`
-	Message       string `json:"message,omitempty,omitzero"`
-	Step          *int   `json:"step,omitempty"`
-	TotalSteps    *int   `json:"totalSteps,omitempty"`
+
+	// Message is the runtime's last progress message.
+	Message string `json:"message,omitempty,omitzero"`
+
+	// Step is the step running now, from 1; nil if not reported.
+	Step *int `json:"step,omitempty"`
+
+	// TotalSteps is how many steps there are; nil if not reported.
+	TotalSteps *int `json:"totalSteps,omitempty"`
 }
 
-// Request defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.
+// Request is the request that created an invocation: the runtime it targets and its calls.
 type Request struct {
-	IdempotencyKey string        `json:"idempotencyKey,omitempty,omitzero"`
-	Mode           RequestMode   `json:"mode,omitempty,omitzero"`
-	RuntimeID      string        `json:"runtimeId"`
-	Steps          []RequestStep `json:"steps"`
+	// IdempotencyKey is the idempotency key the request was sent with, if any.
+	IdempotencyKey string `json:"idempotencyKey,omitempty,omitzero"`
+
+	// Mode is the request's failure mode: "fail-fast" (stop at the first failed step).
+	Mode RequestMode `json:"mode,omitempty,omitzero"`
+
+	// RuntimeID is the id of the runtime the request targets.
+	RuntimeID string `json:"runtimeId"`
+
+	// Steps are the request's calls, in order.
+	Steps []RequestStep `json:"steps"`
 }
 
-// RequestMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequest.mode.
+// RequestMode is the request's failure mode: "fail-fast" (stop at the first failed step).
 type RequestMode string
 
-// RequestStep defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItems.
+// RequestStep is one call in the request that created an invocation: the call, its arguments as raw JSON, and the names it binds or refers to.
 type RequestStep struct {
-	Args    []stdjson.RawMessage `json:"args,omitempty,omitzero"`
-	Bind    string               `json:"bind,omitempty,omitzero"`
-	Call    string               `json:"call"`
-	Options *RequestStepOptions  `json:"options,omitempty"`
-	Ref     string               `json:"ref,omitempty,omitzero"`
+	// Args are the call's arguments, each as raw JSON.
+	Args []stdjson.RawMessage `json:"args,omitempty,omitzero"`
+
+	// Bind is the name the call binds its result to, for later calls; "" if none.
+	Bind string `json:"bind,omitempty,omitzero"`
+
+	// Call is the call, such as "page.goto".
+	Call string `json:"call"`
+
+	// Options are the options of one call in an invocation's request; nil fields were not set.
+	Options *RequestStepOptions `json:"options,omitempty"`
+
+	// Ref is the bound name the call runs on, such as a page; "" if none.
+	Ref string `json:"ref,omitempty,omitzero"`
 }
 
-// RequestStepOptions defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRequestStepsItemsOptions.
+// RequestStepOptions are the options of one call in an invocation's request; nil fields were not set.
 type RequestStepOptions struct {
-	DryRun    *bool `json:"dryRun,omitempty"`
-	TimeoutMs *int  `json:"timeoutMs,omitempty"`
+	// DryRun asks the runtime to check the call without running it; nil if not set.
+	DryRun *bool `json:"dryRun,omitempty"`
+
+	// TimeoutMs bounds the call, in milliseconds; nil if not set.
+	TimeoutMs *int `json:"timeoutMs,omitempty"`
 }
 
-// Result defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.
+// Result is an invocation's outcome: its per-step results, and OK when every step succeeded.
 type Result struct {
-	Mode      ResultMode `json:"mode"`
-	OK        bool       `json:"ok"`
-	RuntimeID string     `json:"runtimeId"`
-	Steps     []Step     `json:"steps"`
+	// Mode is the failure mode the result was produced under: "fail-fast" (stop at the first failed step).
+	Mode ResultMode `json:"mode"`
+
+	// OK is true when every step succeeded.
+	OK bool `json:"ok"`
+
+	// RuntimeID is the id of the runtime the steps ran on.
+	RuntimeID string `json:"runtimeId"`
+
+	// Steps are the per-step results, in order. client.Result holds them discriminated.
+	Steps []Step `json:"steps"`
 }
 
-// ResultMode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResult.mode.
+// ResultMode is the failure mode the result was produced under: "fail-fast" (stop at the first failed step).
 type ResultMode string
 
-// Step defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems.
+// Step is one step of a result as the generated code holds it, neither variant decoded. client.Step is the SDK's: discriminated on "ok" once, with Success and Failure.
 type Step struct {
 	union json.RawMessage
 }
 
-// StepSuccess defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems0.
+// StepSuccess is a step that succeeded (its "ok" is true), as generated. client.StepSuccess embeds it and adds DecodeResult; client.ResultAs decodes its result.
 type StepSuccess struct {
-	Binding  *Binding       `json:"binding,omitempty"`
-	Call     string         `json:"call"`
-	Index    int            `json:"index"`
-	OK       bool           `json:"ok"`
+	// Binding is a name under which a successful step bound an object it created, for later steps to refer to.
+	Binding *Binding `json:"binding,omitempty"`
+
+	// Call is the call the step made, such as "page.goto".
+	Call string `json:"call"`
+
+	// Index is the step's position in the request, from 0.
+	Index int `json:"index"`
+
+	// OK is true: it names the variant.
+	OK bool `json:"ok"`
+
+	// Resolved is what a successful step's call resolved to: the target and method it ran, and the ids of the runtime, context, page or handle it ran on ("" when none).
 	Resolved ResolvedTarget `json:"resolved"`
 
-	// Result Any type
+	// Result is the raw JSON the call returned ("null" when it returned nothing); client.ResultAs and DecodeResult decode it.
 	Result stdjson.RawMessage `json:"result"`
 }
 
-// StepFailure defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItems1.
+// StepFailure is a step that failed (its "ok" is false): its index, its call and its error.
 type StepFailure struct {
-	Call  string    `json:"call"`
+	// Call is the call the step made, such as "page.clik".
+	Call string `json:"call"`
+
+	// Error is why a step failed: a code and a message, and a hint and a diagnostic when the runtime gives them. client.StepErrorText formats it.
 	Error StepError `json:"error"`
-	Index int       `json:"index"`
-	OK    bool      `json:"ok"`
+
+	// Index is the step's position in the request, from 0.
+	Index int `json:"index"`
+
+	// OK is false: it names the variant.
+	OK bool `json:"ok"`
 }
 
-// Binding defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Binding.
+// Binding is a name under which a successful step bound an object it created, for later steps to refer to.
 type Binding struct {
-	Alias string      `json:"alias"`
-	ID    string      `json:"id"`
-	Type  BindingType `json:"type"`
+	// Alias is the name later steps use.
+	Alias string `json:"alias"`
+
+	// ID is the id of the bound object.
+	ID string `json:"id"`
+
+	// Type is the kind of object a binding names: "page", "context", "handle" or "subscription".
+	Type BindingType `json:"type"`
 }
 
-// BindingType defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0BindingType.
+// BindingType is the kind of object a binding names: "page", "context", "handle" or "subscription".
 type BindingType string
 
-// ResolvedTarget defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf0Resolved.
+// ResolvedTarget is what a successful step's call resolved to: the target and method it ran, and the ids of the runtime, context, page or handle it ran on ("" when none).
 type ResolvedTarget struct {
-	Call      string `json:"call"`
+	// Call is the call as resolved, such as "page.goto".
+	Call string `json:"call"`
+
+	// ContextID is the id of the browser context the call ran in; "" if none.
 	ContextID string `json:"contextId"`
-	HandleID  string `json:"handleId"`
-	Method    string `json:"method"`
-	PageID    string `json:"pageId"`
-	Ref       string `json:"ref"`
+
+	// HandleID is the id of the element handle the call ran on; "" if none.
+	HandleID string `json:"handleId"`
+
+	// Method is the method called, such as "goto".
+	Method string `json:"method"`
+
+	// PageID is the id of the page the call ran on; "" if none.
+	PageID string `json:"pageId"`
+
+	// Ref is the bound name the call ran on; "" if none.
+	Ref string `json:"ref"`
+
+	// RuntimeID is the id of the runtime the call ran on.
 	RuntimeID string `json:"runtimeId"`
-	Target    string `json:"target"`
+
+	// Target is the kind of object called, such as "page".
+	Target string `json:"target"`
 }
 
-// StepError defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1Error.
+// StepError is why a step failed: a code and a message, and a hint and a diagnostic when the runtime gives them. client.StepErrorText formats it.
 type StepError struct {
-	Code       StepErrorCode `json:"code"`
-	Diagnostic *Diagnostic   `json:"diagnostic,omitempty"`
-	Hint       string        `json:"hint,omitempty,omitzero"`
-	Message    string        `json:"message"`
+	// Code classifies a step error, such as "UNKNOWN_CALL" or "TIMEOUT". A code the spec does not list is kept as sent; Valid reports whether it is listed.
+	Code StepErrorCode `json:"code"`
+
+	// Diagnostic explains a step error and how to fix it: what the call expected and received, the closest valid calls, suggested fixes and a link to the docs.
+	Diagnostic *Diagnostic `json:"diagnostic,omitempty"`
+
+	// Hint is a short suggestion, such as "did you mean page.click?"; "" if none.
+	Hint string `json:"hint,omitempty,omitzero"`
+
+	// Message is the human-readable message.
+	Message string `json:"message"`
 }
 
-// StepErrorCode defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorCode.
+// StepErrorCode classifies a step error, such as "UNKNOWN_CALL" or "TIMEOUT". A code the spec does not list is kept as sent; Valid reports whether it is listed.
 type StepErrorCode string
 
-// Diagnostic defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnostic.
+// Diagnostic explains a step error and how to fix it: what the call expected and received, the closest valid calls, suggested fixes and a link to the docs.
 type Diagnostic struct {
-	Call     string             `json:"call,omitempty,omitzero"`
+	// Call is the call the diagnostic is about.
+	Call string `json:"call,omitempty,omitzero"`
+
+	// Category classifies a diagnostic: "arg-shape", "semantic" or "runtime".
 	Category DiagnosticCategory `json:"category,omitempty,omitzero"`
-	Closest  []string           `json:"closest,omitempty,omitzero"`
-	Code     string             `json:"code,omitempty,omitzero"`
-	DocsURL  string             `json:"docsUrl,omitempty,omitzero"`
-	Driver   string             `json:"driver,omitempty,omitzero"`
-	Expected string             `json:"expected,omitempty,omitzero"`
-	Fixes    []Fix              `json:"fixes,omitempty,omitzero"`
-	ID       string             `json:"id"`
-	Received string             `json:"received,omitempty,omitzero"`
+
+	// Closest are the valid calls closest to the one made, best first.
+	Closest []string `json:"closest,omitempty,omitzero"`
+
+	// Code is a finer code for the diagnostic; "" if none.
+	Code string `json:"code,omitempty,omitzero"`
+
+	// DocsURL links to the documentation of the call or the error.
+	DocsURL string `json:"docsUrl,omitempty,omitzero"`
+	Driver  string `json:"driver,omitempty,omitzero"`
+
+	// Expected describes what the call expected, such as an argument's shape.
+	Expected string `json:"expected,omitempty,omitzero"`
+
+	// Fixes are suggested fixes, best first.
+	Fixes []Fix `json:"fixes,omitempty,omitzero"`
+
+	// ID identifies the kind of diagnostic, such as "unknown-call".
+	ID string `json:"id"`
+
+	// Received describes what the call received.
+	Received string `json:"received,omitempty,omitzero"`
 }
 
-// DiagnosticCategory defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticCategory.
+// DiagnosticCategory classifies a diagnostic: "arg-shape", "semantic" or "runtime".
 type DiagnosticCategory string
 
-// Fix defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaResultStepsItemsOneOf1ErrorDiagnosticFixesItems.
+// Fix is one suggested fix for a step error: a title, and a command or an example when there is one.
 type Fix struct {
+	// Command is a command that applies the fix; "" if none.
 	Command string `json:"command,omitempty,omitzero"`
+
+	// Example is an example of the fixed call; "" if none.
 	Example string `json:"example,omitempty,omitzero"`
-	Title   string `json:"title"`
+
+	// Title says what the fix does.
+	Title string `json:"title"`
 }
 
-// RuntimeKind defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaRuntimeKind.
+// RuntimeKind is the kind of runtime an invocation runs on: "browser", "desktop" or "spreadsheet".
 type RuntimeKind string
 
-// Status defines model for V1InvocationsIdGetResponsesContentApplicationJsonSchemaStatus.
+// Status is an invocation's lifecycle state, as sent. client.Status is the SDK's, with IsTerminal, IsSuccess and Known.
 type Status string
 
-// Invocation defines model for invocations_get_Response_200.
+// Invocation is durable agent work submitted to a runtime, as GET /v1/invocations/{id} returns it. client.Invocation embeds it, with a typed Status and steps discriminated on "ok"; a null or absent optional field is its zero value.
 type Invocation struct {
-	ArtifactCount     int                           `json:"artifactCount"`
-	CancelRequestedAt apitype.Timestamp             `json:"cancelRequestedAt,omitzero"`
-	Connector         string                        `json:"connector,omitempty,omitzero"`
-	CorrelationID     string                        `json:"correlationId,omitempty,omitzero"`
-	CreatedAt         apitype.Timestamp             `json:"createdAt,omitzero"`
-	DurationMs        *int                          `json:"durationMs,omitempty"`
-	EntryCall         string                        `json:"entryCall"`
-	Error             *ErrorInfo                    `json:"error,omitempty"`
-	ExecutionMode     ExecutionMode                 `json:"executionMode"`
-	FinishedAt        apitype.Timestamp             `json:"finishedAt,omitzero"`
-	ID                string                        `json:"id"`
-	LastHeartbeatAt   apitype.Timestamp             `json:"lastHeartbeatAt,omitzero"`
-	Metadata          map[string]stdjson.RawMessage `json:"metadata,omitempty,omitzero"`
-	Progress          *Progress                     `json:"progress,omitempty"`
-	Request           *Request                      `json:"request,omitempty"`
-	Result            *Result                       `json:"result,omitempty"`
-	RunID             string                        `json:"runId"`
-	RuntimeID         string                        `json:"runtimeId"`
-	RuntimeKind       RuntimeKind                   `json:"runtimeKind"`
-	SequenceNo        int                           `json:"sequenceNo"`
-	SpaceID           string                        `json:"spaceId"`
-	StartedAt         apitype.Timestamp             `json:"startedAt,omitzero"`
-	Status            Status                        `json:"status"`
-	StepCount         int                           `json:"stepCount"`
+	// ArtifactCount is how many artifacts (screenshots, downloads, ...) the invocation produced.
+	ArtifactCount int `json:"artifactCount"`
+
+	// CancelRequestedAt is when cancellation was requested; zero if it was not.
+	CancelRequestedAt apitype.Timestamp `json:"cancelRequestedAt,omitzero"`
+
+	// Connector names the connector the invocation came through, if any.
+	Connector string `json:"connector,omitempty,omitzero"`
+
+	// CorrelationID is the caller's correlation id, if the request had one.
+	CorrelationID string `json:"correlationId,omitempty,omitzero"`
+
+	// CreatedAt is when the invocation was created.
+	CreatedAt apitype.Timestamp `json:"createdAt,omitzero"`
+
+	// DurationMs is how long the invocation ran, in milliseconds; nil until it ends. client.Invocation.Duration returns it as a time.Duration.
+	DurationMs *int `json:"durationMs,omitempty"`
+
+	// EntryCall is the invocation's first call, such as "page.goto".
+	EntryCall string     `json:"entryCall"`
+	Error     *ErrorInfo `json:"error,omitempty"`
+
+	// ExecutionMode is "durable" or "inline".
+	ExecutionMode ExecutionMode `json:"executionMode"`
+
+	// FinishedAt is when the invocation ended; zero while it runs.
+	FinishedAt apitype.Timestamp `json:"finishedAt,omitzero"`
+
+	// ID is the invocation's id, a UUID.
+	ID string `json:"id"`
+
+	// LastHeartbeatAt is when the runtime last reported the invocation alive; zero before it starts.
+	LastHeartbeatAt apitype.Timestamp `json:"lastHeartbeatAt,omitzero"`
+
+	// Metadata holds the caller's metadata, each value as raw JSON.
+	Metadata map[string]stdjson.RawMessage `json:"metadata,omitempty,omitzero"`
+	Progress *Progress                     `json:"progress,omitempty"`
+	Request  *Request                      `json:"request,omitempty"`
+	Result   *Result                       `json:"result,omitempty"`
+
+	// RunID is the id of the run the invocation belongs to.
+	RunID string `json:"runId"`
+
+	// RuntimeID is the id of the runtime the invocation runs on.
+	RuntimeID string `json:"runtimeId"`
+
+	// RuntimeKind is the kind of runtime: "browser", "desktop" or "spreadsheet".
+	RuntimeKind RuntimeKind `json:"runtimeKind"`
+
+	// SequenceNo is the invocation's position in its run, from 1.
+	SequenceNo int `json:"sequenceNo"`
+
+	// SpaceID is the id of the space the invocation belongs to.
+	SpaceID string `json:"spaceId"`
+
+	// StartedAt is when the invocation started running; zero while queued.
+	StartedAt apitype.Timestamp `json:"startedAt,omitzero"`
+
+	// Status is an invocation's lifecycle state, as sent. client.Status is the SDK's, with IsTerminal, IsSuccess and Known.
+	Status Status `json:"status"`
+
+	// StepCount is how many steps the invocation has.
+	StepCount int `json:"stepCount"`
 }
 
 // GetInvocationParams defines parameters for GetInvocation.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/gen"
 )
 
@@ -46,7 +47,7 @@ func derived(kind, id string) string {
 // The id is kept as given. The API's invocation ids are UUIDs, and a body
 // with any other id does not validate against the spec; the fake serves it
 // all the same.
-func NewInvocation(id string) gen.Invocation {
+func NewInvocation(id string) Invocation {
 	return gen.Invocation{
 		ID:            id,
 		RunID:         derived("run", id),
@@ -79,7 +80,7 @@ func started(inv gen.Invocation) (gen.Invocation, time.Time) {
 // startedAt is one second after createdAt (or inv's own, if it has one),
 // and the last heartbeat one second per step after startedAt. A positive
 // total becomes the step count.
-func Running(inv gen.Invocation, step, total int, msg string) gen.Invocation {
+func Running(inv Invocation, step, total int, msg string) Invocation {
 	inv, start := started(inv)
 	inv.Status = gen.StatusRunning
 	inv.StartedAt = apitype.At(start)
@@ -100,7 +101,7 @@ func Running(inv gen.Invocation, step, total int, msg string) gen.Invocation {
 
 // Succeeded returns inv finished successfully with the given steps in its
 // result.
-func Succeeded(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
+func Succeeded(inv Invocation, steps ...Step) Invocation {
 	inv = finish(inv, steps)
 	inv.Status = gen.StatusSucceeded
 	inv.Result.OK = true
@@ -110,14 +111,14 @@ func Succeeded(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
 // Failed returns inv failed with error message msg and the given steps in
 // its result, typically ending with an ErrStep. It is FailedWith with an
 // error that has no code.
-func Failed(inv gen.Invocation, msg string, steps ...gen.Step) gen.Invocation {
+func Failed(inv Invocation, msg string, steps ...Step) Invocation {
 	return FailedWith(inv, gen.ErrorInfo{Message: msg}, steps...)
 }
 
 // FailedWith returns inv failed with error e, which sets the invocation's
 // error code and details as well as its message, and the given steps in its
 // result.
-func FailedWith(inv gen.Invocation, e gen.ErrorInfo, steps ...gen.Step) gen.Invocation {
+func FailedWith(inv Invocation, e client.ErrorInfo, steps ...Step) Invocation {
 	inv = finish(inv, steps)
 	inv.Status = gen.StatusFailed
 	e.Details = maps.Clone(e.Details)
@@ -127,7 +128,7 @@ func FailedWith(inv gen.Invocation, e gen.ErrorInfo, steps ...gen.Step) gen.Invo
 
 // TimedOut returns inv timed out, with the steps that completed in its
 // result.
-func TimedOut(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
+func TimedOut(inv Invocation, steps ...Step) Invocation {
 	inv = finish(inv, steps)
 	inv.Status = gen.StatusTimedOut
 	inv.Error = &gen.ErrorInfo{Message: "invocation timed out"}
@@ -136,7 +137,7 @@ func TimedOut(inv gen.Invocation, steps ...gen.Step) gen.Invocation {
 
 // Cancelled returns inv cancelled: cancellation requested and honoured, with
 // no result.
-func Cancelled(inv gen.Invocation) gen.Invocation {
+func Cancelled(inv Invocation) Invocation {
 	inv = finish(inv, nil)
 	inv.Status = gen.StatusCancelled
 	inv.CancelRequestedAt = inv.FinishedAt
@@ -209,8 +210,15 @@ func mustStep(call string, from func(*gen.Step) error) gen.Step {
 // result. The result is encoded with encoding/json (nil encodes as null);
 // OKStep panics if it cannot be encoded. The step's resolved target is
 // derived from call: "page.goto" resolves to target "page" and method
-// "goto". Succeeded, Failed and TimedOut fill in its runtimeId.
-func OKStep(index int, call string, result any) gen.Step {
+// "goto". Succeeded, Failed and TimedOut fill in its runtimeId, unless set.
+//
+// Each edit, in order, may then set any field of the step, the same
+// client.StepSuccess a client's Step.Success returns:
+//
+//	bctrltest.OKStep(0, "page.goto", nil, func(s *client.StepSuccess) {
+//		s.Binding = &client.Binding{Alias: "shop", ID: "page-1", Type: "page"}
+//	})
+func OKStep(index int, call string, result any, edits ...func(*client.StepSuccess)) Step {
 	raw, err := json.Marshal(result) // nil encodes as null
 	if err != nil {
 		panic(fmt.Sprintf("bctrltest: OKStep(%d, %q): encode result: %v", index, call, err))
@@ -219,35 +227,59 @@ func OKStep(index int, call string, result any) gen.Step {
 	if !ok {
 		target, method = "runtime", call
 	}
-	return mustStep(call, func(st *gen.Step) error {
-		return st.FromStepSuccess(gen.StepSuccess{
-			Call:     call,
-			Index:    index,
-			OK:       true,
-			Result:   raw,
-			Resolved: gen.ResolvedTarget{Call: call, Target: target, Method: method},
-		})
-	})
+	s := client.StepSuccess{StepSuccess: gen.StepSuccess{
+		Call:     call,
+		Index:    index,
+		OK:       true,
+		Result:   raw,
+		Resolved: gen.ResolvedTarget{Call: call, Target: target, Method: method},
+	}}
+	for _, edit := range edits {
+		edit(&s)
+	}
+	return mustStep(call, func(st *gen.Step) error { return st.FromStepSuccess(s.StepSuccess) })
 }
 
 // ErrStep returns a failed step at index that called call, with error code
-// (one of the gen.StepErrorCode values, such as "UNKNOWN_CALL"), message
-// and, if not empty, hint. Add a diagnostic with WithDiagnostic.
-func ErrStep(index int, call string, code string, message, hint string) gen.Step {
-	return mustStep(call, func(st *gen.Step) error {
-		return st.FromStepFailure(gen.StepFailure{
-			Call:  call,
-			Index: index,
-			OK:    false,
-			Error: gen.StepError{Code: gen.StepErrorCode(code), Message: message, Hint: hint},
-		})
-	})
+// (one of the client.StepErrorCode values, such as "UNKNOWN_CALL"),
+// message and, if not empty, hint. Each edit, in order, may then set any
+// field of the step, the same client.StepFailure a client's Step.Failure
+// returns:
+//
+//	bctrltest.ErrStep(2, "page.clik", "UNKNOWN_CALL", "no such call", "", func(f *client.StepFailure) {
+//		f.Error.Diagnostic = &client.Diagnostic{ID: "unknown-call", Closest: []string{"page.click"}}
+//	})
+//
+// WithDiagnostic attaches a diagnostic to a step already built.
+func ErrStep(index int, call string, code string, message, hint string, edits ...func(*client.StepFailure)) Step {
+	f := client.StepFailure{
+		Call:  call,
+		Index: index,
+		OK:    false,
+		Error: client.StepError{Code: client.StepErrorCode(code), Message: message, Hint: hint},
+	}
+	for _, edit := range edits {
+		edit(&f)
+	}
+	return mustStep(call, func(st *gen.Step) error { return st.FromStepFailure(f) })
+}
+
+// WithStatus returns inv with its status set to status, which may be one
+// the SDK does not know (a newer API's, such as "paused"), and changes
+// nothing else: the timestamps, progress and result stay those of the
+// state inv is in. WithStatus(Running(inv, 1, 2, ""), "paused") is an
+// unknown status still running; WithStatus(Succeeded(inv), "archived") an
+// unknown status with finishedAt set, which a client's Wait ends on with
+// an error matching client.ErrUnknownStatus.
+func WithStatus(inv Invocation, status client.Status) Invocation {
+	inv.Status = gen.Status(status)
+	return inv
 }
 
 // WithDiagnostic returns a copy of the failed step st with diagnostic d
 // attached to its error. If d.Call is empty it is set to the step's call.
 // WithDiagnostic panics if st is not a failed step.
-func WithDiagnostic(st gen.Step, d gen.Diagnostic) gen.Step {
+func WithDiagnostic(st Step, d client.Diagnostic) Step {
 	if isOK(st) {
 		panic("bctrltest: WithDiagnostic: step is not a failed step")
 	}
@@ -264,12 +296,12 @@ func WithDiagnostic(st gen.Step, d gen.Diagnostic) gen.Step {
 
 // NewDiagnostic returns a diagnostic with the given id, for example
 // "unknown-call", and fixes.
-func NewDiagnostic(id string, fixes ...gen.Fix) gen.Diagnostic {
+func NewDiagnostic(id string, fixes ...client.Fix) client.Diagnostic {
 	return gen.Diagnostic{ID: id, Fixes: slices.Clone(fixes)}
 }
 
 // Fix returns a diagnostic fix with a title and, if not empty, a command
 // that applies it.
-func Fix(title, command string) gen.Fix {
+func Fix(title, command string) client.Fix {
 	return gen.Fix{Title: title, Command: command}
 }

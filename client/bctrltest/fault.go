@@ -30,9 +30,10 @@ type Fault struct {
 	// ContentType is the Content-Type of Body. The default is
 	// application/json.
 	ContentType string
-	// Latency delays the answer by this much real time (not the server's
-	// clock). The delay ends early if the request is cancelled or the
-	// server closes.
+	// Latency delays the answer by this much time on the process's clock:
+	// real time, or the fake time of a testing/synctest bubble (see
+	// InMemory); never the clock of WithClock. The delay ends early if the
+	// request is cancelled or the server closes.
 	Latency time.Duration
 	// Malformed sends a truncated JSON body, with status 200 unless Status
 	// is set.

@@ -20,6 +20,7 @@ type config struct {
 	now      func() time.Time
 	basePath string
 	logf     func(format string, args ...any)
+	inMemory bool
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -83,6 +84,21 @@ func WithBasePath(prefix string) Option {
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(c *config) error {
 		c.logf = logf
+		return nil
+	}
+}
+
+// InMemory makes NewServer start no listener: the server answers only
+// through the in-process client HTTPClient returns, and its URL
+// (http://bctrltest.localhost, plus the base path) names no socket. With
+// no goroutine blocked on the network, a test can run the server and a
+// client inside a testing/synctest bubble, where every timer the client
+// and the server set (attempt timeouts, retry backoff, Retry-After, rate
+// limits, poll intervals, Fault latency, WithClock's default time.Now) runs
+// on the bubble's fake clock. Start refuses this option.
+func InMemory() Option {
+	return func(c *config) error {
+		c.inMemory = true
 		return nil
 	}
 }

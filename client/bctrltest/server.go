@@ -22,17 +22,21 @@ import (
 // GET /v1/invocations/{id}, below the base path.
 const invocationsPath = "/v1/invocations/"
 
-// A Server is a fake bctrl API listening on a loopback address. Its methods
-// are safe for concurrent use, including while requests are being served.
+// A Server is a fake bctrl API listening on a loopback address, or, with
+// InMemory, on none: HTTPClient serves it in-process either way. Its
+// methods are safe for concurrent use, including while requests are being
+// served.
 type Server struct {
 	// URL is the base URL of the fake API, of the form
-	// http://127.0.0.1:port followed by the base path (see WithBasePath),
-	// with no trailing slash. Pass it to the client as its base URL.
+	// http://127.0.0.1:port (http://bctrltest.localhost for an InMemory
+	// server) followed by the base path (see WithBasePath), with no
+	// trailing slash. Pass it to the client as its base URL.
 	URL string
 
 	cfg     config
 	handler http.Handler
-	ts      *httptest.Server
+	ts      *httptest.Server // nil for an InMemory server
+	host    string           // URL's host, the one HTTPClient serves
 
 	closed    chan struct{} // closed by Close; releases Hang faults
 	closeOnce sync.Once
@@ -63,17 +67,24 @@ func (e *entry) current(now time.Time) gen.Invocation {
 	return e.states[max(0, min(i, len(e.states)-1))]
 }
 
-// NewServer starts a fake API on a loopback address and stops it when the
-// test and its subtests have finished. It fails the test if an option is
-// invalid.
+// NewServer starts a fake API on a loopback address (on none with
+// InMemory) and stops it when the test and its subtests have finished. It
+// fails the test if an option is invalid. In a testing/synctest bubble,
+// call it inside the bubble, with InMemory.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := newServer(opts)
 	if err != nil {
 		t.Fatalf("bctrltest: %v", err)
 	}
-	s.ts = httptest.NewServer(s.handler)
-	s.URL = s.ts.URL + s.cfg.basePath
+	if s.cfg.inMemory {
+		s.URL = inMemoryURL + s.cfg.basePath
+		s.host = inMemoryHost
+	} else {
+		s.ts = httptest.NewServer(s.handler)
+		s.URL = s.ts.URL + s.cfg.basePath
+		s.host = s.ts.Listener.Addr().String()
+	}
 	t.Cleanup(s.Close)
 	return s
 }
@@ -86,6 +97,9 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bctrltest: %w", err)
 	}
+	if s.cfg.inMemory {
+		return nil, errors.New("bctrltest: Start listens on addr; InMemory is for NewServer")
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("bctrltest: %w", err)
@@ -96,6 +110,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	ts.Start()
 	s.ts = ts
 	s.URL = ts.URL + s.cfg.basePath
+	s.host = ln.Addr().String()
 	return s, nil
 }
 
@@ -131,7 +146,8 @@ func (s *Server) APIKey() string { return s.cfg.apiKey }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close releases requests held by Hang faults, shuts the server down and
-// waits for in-flight requests to finish. It may be called more than once.
+// waits for in-flight requests to finish. Requests sent through HTTPClient
+// after Close fail. It may be called more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
@@ -145,7 +161,7 @@ func (s *Server) Close() {
 // Script or Advance replaces it. A GET of /v1/invocations/{inv.ID} finds
 // it. Add panics if inv has no id or no createdAt (build it with
 // NewInvocation), or if an invocation with that id is already registered.
-func (s *Server) Add(inv gen.Invocation) {
+func (s *Server) Add(inv Invocation) {
 	check("Add", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,7 +174,7 @@ func (s *Server) Add(inv gen.Invocation) {
 // Set replaces whatever the server holds for inv.ID (a single state, a
 // Script or an Advance) with inv, served unchanged from now on. It panics if
 // inv has no id or no createdAt.
-func (s *Server) Set(inv gen.Invocation) {
+func (s *Server) Set(inv Invocation) {
 	check("Set", inv.ID, inv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,7 +186,7 @@ func (s *Server) Set(inv gen.Invocation) {
 // replaces anything registered for id. States without an ID get id.
 // Requests answered by a fault or an error do not advance the script.
 // Script panics if states is empty or a state has no createdAt.
-func (s *Server) Script(id string, states ...gen.Invocation) {
+func (s *Server) Script(id string, states ...Invocation) {
 	s.store(id, "Script", &entry{states: withID("Script", id, states)})
 }
 
@@ -179,7 +195,7 @@ func (s *Server) Script(id string, states ...gen.Invocation) {
 // changes every interval, and the last state repeats forever. It replaces
 // anything registered for id. States without an ID get id. Advance panics
 // if states is empty, a state has no createdAt, or every is not positive.
-func (s *Server) Advance(id string, every time.Duration, states ...gen.Invocation) {
+func (s *Server) Advance(id string, every time.Duration, states ...Invocation) {
 	if every <= 0 {
 		panic(fmt.Sprintf("bctrltest: Advance: interval %v is not positive", every))
 	}

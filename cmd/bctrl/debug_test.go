@@ -54,7 +54,7 @@ func TestDebug(t *testing.T) {
 	if got[0][4] == got[1][4] {
 		t.Errorf("both attempts have request id %s", got[0][4])
 	}
-	if !regexp.MustCompile(`(?m)^time=\S+ level=WARN msg="bctrl: retrying request" method=GET path=/v1/invocations/inv-1 attempt=1 `).MatchString(r.stderr) {
+	if !regexp.MustCompile(`(?m)^time=\S+ level=DEBUG msg="bctrl: retrying request" method=GET path=/v1/invocations/inv-1 attempt=1 `).MatchString(r.stderr) {
 		t.Errorf("no retry warning:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "Bearer") || strings.Contains(r.stderr, "Authorization") {
@@ -79,7 +79,7 @@ func TestDebugWait(t *testing.T) {
 	if n, want := len(attempts(r.stderr)), len(srv.Requests()); n != want || n < 4 {
 		t.Errorf("%d attempt records for %d requests:\n%s", n, want, r.stderr)
 	}
-	changes := regexp.MustCompile(`(?m)^time=\S+ level=INFO msg="bctrl: invocation changed" id=inv-1 status=(\S+) request_id=req_\S+`).FindAllStringSubmatch(r.stderr, -1)
+	changes := regexp.MustCompile(`(?m)^time=\S+ level=DEBUG msg="bctrl: invocation changed" id=inv-1 status=(\S+) request_id=req_\S+`).FindAllStringSubmatch(r.stderr, -1)
 	var statuses []string
 	for _, m := range changes {
 		statuses = append(statuses, m[1])

@@ -1,0 +1,90 @@
+package client
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Raw() shares the SDK's model: CheckResponse turns a generated client's
+// response into the error Get would return, and DecodeInvocation
+// (decode.go) decodes a body as Get does. Client.Raw's doc shows the
+// pattern.
+
+// CheckResponse returns nil for a 2xx response and otherwise the *APIError
+// that Get returns for the same response: status, code, message, request
+// id, capped headers and body, matching ErrNotFound, ErrUnauthorized,
+// ErrForbidden or ErrRateLimited with errors.Is. body is the response's
+// body, already read (a generated response's Body field); resp.Body is not
+// read.
+//
+// Like Get's, the error is scrubbed of the API key: the key this function
+// scrubs is the bearer token of resp.Request, which every response sent
+// through a Client's pipeline (Raw included) carries. A response without
+// its request (from a Doer that does not set it) is capped but scrubbed of
+// nothing; Client.CheckResponse scrubs the client's own key in every case.
+func CheckResponse(resp *http.Response, body []byte) error {
+	var key string
+	if resp != nil && resp.Request != nil {
+		scheme, token, _ := strings.Cut(resp.Request.Header.Get("Authorization"), " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			key = strings.TrimSpace(token)
+		}
+	}
+	return checkResponse(resp, body, newRedactor(key))
+}
+
+// CheckResponse is the package's CheckResponse scrubbing the client's API
+// key, whatever the response's request carries: use it for responses of
+// c.Raw().
+func (c *Client) CheckResponse(resp *http.Response, body []byte) error {
+	return checkResponse(resp, body, c.redact)
+}
+
+func checkResponse(resp *http.Response, body []byte, r redactor) error {
+	if resp == nil {
+		return errors.New("bctrl: CheckResponse: nil response")
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	req := resp.Request
+	if req == nil || req.URL == nil {
+		req = &http.Request{URL: &url.URL{}} // method and path unknown
+	}
+	return newAPIError(req, resp, body, r)
+}
+
+// ErrAuthorizationParam is returned (wrapped), before anything is sent, by
+// a call of Raw whose generated parameters set an Authorization header
+// other than the client's own, such as
+// gen.GetInvocationParams{Authorization: "Bearer sk-other"}. The client
+// authenticates every request with its key (WithAPIKey) and neither
+// silently replaces a caller's credential nor sends one it cannot scrub
+// from errors, logs and spans: use a Client made with that key instead.
+// Nil parameters, an empty Authorization, or the client's own
+// "Bearer <key>" are accepted.
+var ErrAuthorizationParam = errors.New("bctrl: Authorization parameter differs from the client's API key")
+
+// checkAuthorizationParam refuses an Authorization header that a generated
+// request builder set from its parameters, unless it is empty or the
+// client's own. The request editor that sets the client's key calls it
+// first.
+func checkAuthorizationParam(req *http.Request, key secret) error {
+	for _, v := range req.Header.Values("Authorization") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		scheme, token, _ := strings.Cut(v, " ")
+		if strings.EqualFold(scheme, "Bearer") &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key)) == 1 {
+			continue
+		}
+		// The value is a credential: it is never part of the message.
+		return fmt.Errorf("%w: leave params.Authorization empty (the client sends its own key) or use a Client made with the other key", ErrAuthorizationParam)
+	}
+	return nil
+}
