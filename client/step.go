@@ -308,7 +308,14 @@ type okProbe struct {
 // stepTwoPass reads the step whole, then decodes the variant its "ok"
 // names from those bytes: the slow path for a body the single pass could
 // not read, where a member of one variant has another's name.
-func (st *decodeState) stepTwoPass(dec *jsontext.Decoder, s *Step) error {
+func (st *decodeState) stepTwoPass(dec *jsontext.Decoder, s *Step) (err error) {
+	at := dec.StackPointer() // the steps array; errors below name the step in it
+	_, n := dec.StackIndex(dec.StackDepth())
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("step %s/%d: %w", at, n, err)
+		}
+	}()
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
