@@ -47,7 +47,19 @@ type retryableResponse struct {
 
 func (e *retryableResponse) Error() string { return "status " + e.resp.Status }
 
+// Do sends req with retries. For the SDK's own calls (whose context
+// carries a callRecord) it returns errors raw: Get and Watch decide on them
+// and pass them through the boundary at their exit. For a call through
+// Raw(), Do is the exit, and its error crosses the boundary here.
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.do(req)
+	if _, own := req.Context().Value(callRecordKey{}).(*callRecord); !own {
+		err = d.c.boundary(err)
+	}
+	return resp, err
+}
+
+func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
 	c := d.c
 	ctx := req.Context()
 	var lastErr error
@@ -252,8 +264,8 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 
 // unfixable reports whether a transport error is one that no retry can
 // fix: the server's certificate does not verify, a redirect loop, a
-// redirect to a scheme that is not http(s), a malformed URL. Such errors are
-// not retried and stop a Wait at once.
+// redirect to a scheme that is not http(s) or to an unparsable Location, a
+// malformed URL. Such errors are not retried and stop a Wait at once.
 func unfixable(err error) bool {
 	var (
 		certErr     *tls.CertificateVerificationError
@@ -274,6 +286,7 @@ func unfixable(err error) bool {
 	msg := err.Error()
 	// net/http exposes these only as strings.
 	return strings.Contains(msg, "unsupported protocol scheme") ||
+		strings.Contains(msg, "failed to parse Location header") ||
 		strings.Contains(msg, "no Host in request URL") ||
 		strings.Contains(msg, "server response headers exceeded")
 }
