@@ -307,8 +307,8 @@ func unfixable(err error) bool {
 
 // Errors of a Doer that returned what net/http never does.
 var (
-	errNoResponse = errors.New("bctrl: the HTTP client returned neither a response nor an error (see WithHTTPClient)")
-	errNoBody     = errors.New("bctrl: the HTTP client returned a response with a nil Body (see WithHTTPClient)")
+	errNoResponse = errors.New("the HTTP client returned neither a response nor an error (see WithHTTPClient)")
+	errNoBody     = errors.New("the HTTP client returned a response with a nil Body (see WithHTTPClient)")
 )
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt
