@@ -100,6 +100,17 @@ func TestHostile(t *testing.T) {
 			check:   wantEachErrIs(16, context.DeadlineExceeded),
 		},
 		{
+			// A small or stalled body holds a small buffer: the chunks a
+			// body is read into grow with what has arrived. What remains
+			// is net/http's per connection.
+			name:    "64 Gets stalled after 10 bytes of a 1,000-byte body",
+			server:  serveRaw(stallAfter(10, 1000)),
+			opts:    []client.Option{client.WithAttemptTimeout(500 * time.Millisecond), client.WithMaxRetries(0)},
+			call:    concurrentGets(64),
+			maxHeap: 3 << 20, // 48 KiB a Get; measured 32 KiB, 93 KiB with fixed 64 KiB chunks
+			check:   wantEachErrIs(64, context.DeadlineExceeded),
+		},
+		{
 			name:    "gzip bomb inflating to 256 MiB",
 			server:  serveGzipBomb(256),
 			opts:    []client.Option{client.WithMaxResponseBytes(capBytes)},
@@ -412,7 +423,7 @@ func TestHostile(t *testing.T) {
 			}
 			r.arrivals = srv.arrivals()
 			r.doerCalls = calls.Load()
-			t.Logf("%d requests in %v; err: %.200v", len(r.arrivals), r.elapsed.Round(time.Millisecond), r.err)
+			t.Logf("%d requests in %v; err (%d bytes): %.200v", len(r.arrivals), r.elapsed.Round(time.Millisecond), len(fmt.Sprint(r.err)), r.err)
 			if tt.maxHeap > 0 {
 				t.Logf("heap: peak +%.1f MiB, %.1f MiB allocated", mib(r.heap.peak), mib(r.heap.allocs))
 				if r.heap.peak >= tt.maxHeap {
