@@ -56,7 +56,9 @@ const maxChain = 32
 //     the original's own Is method matched.
 //
 // Nothing in the result refers to the original chain, so walking it,
-// printing it or dumping it by reflection finds no key.
+// printing it or dumping it by reflection finds no key. Messages are read
+// with fmt, which survives an Error method that panics (a nil pointer in
+// a non-nil error).
 func (r *redactor) err(err error) error {
 	out, _ := r.errAt(err, 0)
 	return out
@@ -69,7 +71,7 @@ func (r *redactor) errAt(err error, depth int) (error, bool) {
 		return nil, false
 	}
 	if depth == maxChain {
-		return &scrubbedError{msg: r.text(err.Error(), maxErrorMessage)}, true
+		return &scrubbedError{msg: r.text(fmt.Sprint(err), maxErrorMessage)}, true
 	}
 	switch e := err.(type) {
 	case *APIError:
@@ -113,7 +115,7 @@ func (r *redactor) errAt(err error, depth int) (error, bool) {
 		return &net.OpError{Op: r.text(e.Op, maxErrorToken), Net: r.text(e.Net, maxErrorToken),
 			Source: e.Source, Addr: e.Addr, Err: next}, true
 	}
-	s := scrubbedError{msg: r.text(err.Error(), maxErrorMessage), is: sentinelsOf(err)}
+	s := scrubbedError{msg: r.text(fmt.Sprint(err), maxErrorMessage), is: sentinelsOf(err)}
 	switch {
 	case multi:
 		return &scrubbedErrors{scrubbedError: s, errs: copies}, true
@@ -126,10 +128,10 @@ func (r *redactor) errAt(err error, depth int) (error, bool) {
 }
 
 // clean reports whether one link, on its own, may pass as it is: its
-// message is within the cap, and neither fmt nor a walk of its fields
-// finds the key.
+// message is within the cap, and neither fmt nor a walk of its exported
+// fields finds the key.
 func (r *redactor) clean(err error) bool {
-	msg := err.Error()
+	msg := fmt.Sprint(err)
 	if len(msg) > maxErrorMessage {
 		return false
 	}
@@ -147,9 +149,12 @@ func (r *redactor) clean(err error) bool {
 }
 
 // fieldWalk looks for the key in the strings an error value holds,
-// through pointers, interfaces, structs (exported fields and not), slices
-// and maps: an error type may hold a request whose Authorization header
-// carries it. It gives up (finding nothing) past its depth or budget.
+// through pointers, interfaces, exported struct fields, slices and maps:
+// an error type may hold a request whose Authorization header carries it.
+// (fmt's %#v, checked first, shows a link's own unexported fields.) It
+// stays out of unexported fields below that: they lead into live objects
+// (a connection, a transport's pools) that other goroutines change under
+// their own locks. It gives up (finding nothing) past its depth or budget.
 type fieldWalk struct {
 	r      *redactor
 	budget int
@@ -174,7 +179,7 @@ func (w *fieldWalk) leaks(v reflect.Value, depth int) bool {
 		return w.leaks(v.Elem(), depth+1)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if w.leaks(v.Field(i), depth+1) {
+			if v.Type().Field(i).IsExported() && w.leaks(v.Field(i), depth+1) {
 				return true
 			}
 		}

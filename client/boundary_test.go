@@ -93,6 +93,11 @@ func TestBoundaryKeepsMeaning(t *testing.T) {
 				t.Errorf("chain has %d links", n)
 			}
 		}},
+		{"a nil pointer for an error", fmt.Errorf("%s: %w", key, (*cyclic)(nil)), func(t *testing.T, got error) {
+			if !strings.Contains(got.Error(), redacted) {
+				t.Errorf("got %q", got)
+			}
+		}},
 		{"a 10 MiB message", errors.New(strings.Repeat("x", 10<<20) + key), func(t *testing.T, got error) {
 			if n := len(got.Error()); n > maxErrorMessage+len("…[truncated]") {
 				t.Errorf("message is %d bytes", n)
