@@ -10,9 +10,9 @@ import (
 // redactor removes the API key from text and caps the text. It is the one
 // place where the SDK scrubs: the boundary (boundary.go) passes every
 // error, error field and ResponseInfo through it, and logs and spans take
-// their strings from it. New builds one per client; the client holds it
-// behind a pointer, so that fmt never prints it (nor the key it holds),
-// even from a Client copied by value into a user's struct.
+// their strings from it. New builds one per client. It holds the key as a
+// secret, behind a pointer, and the client holds it by pointer: fmt never
+// prints the key, even from a Client copied by value into a user's struct.
 //
 // It finds the key in any mix of one layer of the escapes text about it
 // may carry, rather than in a fixed list of forms: as is; URL-escaped
@@ -27,7 +27,7 @@ import (
 // recognised. A key shorter than minScrubLen is not scrubbed at all: it
 // would mangle unrelated text, and no real key is that short.
 type redactor struct {
-	secret secret // behind a pointer, as a Client holds it; none scrubs nothing (the caps still apply)
+	secret secret // none: scrub nothing (the caps still apply)
 }
 
 // minScrubLen is the shortest key a redactor scrubs.
@@ -52,14 +52,6 @@ func (r *redactor) key() string {
 // str returns s with every occurrence of the key replaced by "[redacted]".
 // A nil redactor returns s.
 func (r *redactor) str(s string) string { return r.scrub(s, false, false) }
-
-// bytes is str for a byte slice. b is returned as is when it holds no key.
-func (r *redactor) bytes(b []byte) []byte {
-	if r.key() == "" || !r.contains(string(b), false) {
-		return b
-	}
-	return []byte(r.str(string(b)))
-}
 
 // text scrubs s and then cuts it to n bytes at a rune boundary, marking
 // the cut: in that order, so that no part of the key survives at the cut.
@@ -88,6 +80,9 @@ func (r *redactor) cut(s string, n int, mark string, fold bool) string {
 	precut := false
 	if r.key() != "" {
 		if m := n + r.slack(); len(s) > m {
+			for m > 0 && !utf8.RuneStart(s[m]) {
+				m--
+			}
 			s, precut = s[:m], true
 		}
 		s = r.scrub(s, fold, precut)
