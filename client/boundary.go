@@ -37,8 +37,8 @@ const maxChain = 32
 
 // err returns a copy of err's whole chain (errors.Unwrap and
 // Unwrap() []error) in which no link prints the key (%v, %+v, %#v), holds
-// it in a field (exported or not, followed through pointers), or prints
-// more than maxErrorMessage bytes. A link that is clean, and whose every
+// it in an exported field (followed through pointers, slices and maps), or
+// prints more than maxErrorMessage bytes. A link that is clean, and whose every
 // descendant is clean, is kept as it is, so its type, identity and methods
 // stay: sentinels (context.Canceled, ErrNotFound, io.ErrUnexpectedEOF),
 // *net.OpError, certificate errors, and so on. Other links are copied:
