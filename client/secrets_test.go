@@ -227,14 +227,6 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 	opts := func(o ...client.Option) func(string) []client.Option {
 		return func(string) []client.Option { return o }
 	}
-	wantAs := func(target any) func(t *testing.T, err error, _ int) {
-		return func(t *testing.T, err error, _ int) {
-			t.Helper()
-			if !errors.As(err, target) {
-				t.Errorf("errors.As(err, %T) = false; err = %.300v", target, err)
-			}
-		}
-	}
 	wantIs := func(target error) func(t *testing.T, err error, _ int) {
 		return func(t *testing.T, err error, _ int) {
 			t.Helper()
@@ -302,7 +294,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		// Bodies reflecting the key, plainly and escaped.
 		{name: "401 reflecting the key", server: answer(401, "application/json", func(k string) string {
 			return `{"code":"auth.invalid","error":"bad key ` + jsonText(k) + `","requestId":"r"}`
-		}), check: all(wantIs(client.ErrUnauthorized), wantAs(new(*client.APIError)))},
+		}), check: all(wantIs(client.ErrUnauthorized), wantAs[*client.APIError]())},
 		{name: "401 with the key's first letter \\u-escaped", server: answer(401, "application/json", func(k string) string {
 			e := `\u0073` + jsonText(k)[1:]
 			return `{"code":"` + e + `","error":"bad key ` + e + `","requestId":"` + e + `"}`
@@ -317,22 +309,22 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 			return `{"code":"auth.forbidden","message":"` + jsonText(k) + `"}`
 		}), check: wantIs(client.ErrForbidden)},
 		{name: "500 retried, HTML", server: answer(500, "text/html", func(k string) string { return "<html>" + k + "</html>" }),
-			check: all(wantAs(new(*client.APIError)), wantRequests(4))},
+			check: all(wantAs[*client.APIError](), wantRequests(4))},
 		{name: "429 retried", server: answer(429, "application/json", func(k string) string { return `{"error":"` + jsonText(k) + `"}` }),
 			check: wantIs(client.ErrRateLimited)},
 		{name: "malformed 200", server: answer(200, "application/json", func(k string) string { return `{"id": "` + jsonText(k) }),
 			check: wantIs(client.ErrInvalidResponse)},
 		{name: "200 html", server: answer(200, "text/html", func(k string) string { return "<p>" + k + "</p>" }),
-			check: wantAs(new(*client.ResponseError))},
+			check: wantAs[*client.ResponseError]()},
 		{name: "bad timestamp holding the key", server: answer(200, "application/json", badTime),
 			check: wantIs(client.ErrInvalidResponse)},
 		{name: "duplicate name holding the key", server: answer(200, "application/json", dupName),
 			check: wantIs(client.ErrInvalidResponse)},
 		{name: "200 with the key as request id", server: answer(200, "application/json", func(string) string { return running }), ok: true},
 		{name: "wait ends on 404", server: answer(404, "application/json", func(k string) string { return `{"message":"` + jsonText(k) + `"}` }),
-			call: "wait", check: all(wantIs(client.ErrNotFound), wantAs(new(*client.WaitError)))},
+			call: "wait", check: all(wantIs(client.ErrNotFound), wantAs[*client.WaitError]())},
 		{name: "wait times out through 503s", server: answer(503, "application/json", func(k string) string { return `{"message":"` + jsonText(k) + `"}` }),
-			call: "wait", check: all(wantIs(client.ErrWaitTimeout), wantAs(new(*client.APIError)))},
+			call: "wait", check: all(wantIs(client.ErrWaitTimeout), wantAs[*client.APIError]())},
 
 		// Header names and malformed responses.
 		{name: "404 with a header named after the key", plain: true, server: rawAnswer(func(k string) string {
@@ -344,18 +336,18 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		})},
 		{name: "malformed status line echoing the key", plain: true, server: rawAnswer(func(k string) string {
 			return "HTTP/1.1 " + k + " OK\r\n\r\n"
-		}), opts: opts(client.WithMaxRetries(0)), check: wantAs(new(*url.Error))},
+		}), opts: opts(client.WithMaxRetries(0)), check: wantAs[*url.Error]()},
 		{name: "malformed status line echoing the key, Raw", plain: true, call: "raw", server: rawAnswer(func(k string) string {
 			return "HTTP/1.1 " + k + " OK\r\n\r\n"
-		}), opts: opts(client.WithMaxRetries(0)), check: wantAs(new(*url.Error))},
+		}), opts: opts(client.WithMaxRetries(0)), check: wantAs[*url.Error]()},
 		{name: "malformed header line echoing the key", server: rawAnswer(func(k string) string {
 			return "HTTP/1.1 200 OK\r\n" + k + "\r\n\r\n"
-		}), opts: opts(client.WithMaxRetries(0)), check: wantAs(new(*url.Error))},
+		}), opts: opts(client.WithMaxRetries(0)), check: wantAs[*url.Error]()},
 
 		// Redirects whose Location carries the key.
 		{name: "redirect to a closed port with the key in the query", server: redirect(func(t *testing.T, k string) string {
 			return closedURL(t) + "/?token=" + url.QueryEscape(k)
-		}), opts: opts(client.WithMaxRetries(1)), check: all(wantURLError, wantAs(new(*net.OpError)))},
+		}), opts: opts(client.WithMaxRetries(1)), check: all(wantURLError, wantAs[*net.OpError]())},
 		{name: "redirect with the key percent-encoded byte by byte", server: redirect(func(t *testing.T, k string) string {
 			return closedURL(t) + "/?token=" + percentEscaped(k)
 		}), opts: opts(client.WithMaxRetries(0)), check: wantURLError},
@@ -364,7 +356,7 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		}), check: all(wantURLError, wantRequests(1))},
 		{name: "redirect to an unparsable Location holding the key", server: redirect(func(_ *testing.T, k string) string {
 			return "http://[::1%zz/" + k
-		}), check: all(wantAs(new(*url.Error)), wantRequests(1))},
+		}), check: all(wantAs[*url.Error](), wantRequests(1))},
 		{name: "redirect loop carrying the key", server: func(t *testing.T, k string) *hostileServer {
 			return serveHandler(t, func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, r.URL.Path+"?token="+url.QueryEscape(k), http.StatusFound)
@@ -372,15 +364,15 @@ func TestAPIKeyNeverLeaks(t *testing.T) {
 		}, check: all(wantIs(client.ErrTooManyRedirects), wantURLError, wantRequests(10))},
 		{name: "redirect to a closed port with the key in the query, Raw", call: "raw", server: redirect(func(t *testing.T, k string) string {
 			return closedURL(t) + "/?token=" + url.QueryEscape(k)
-		}), opts: opts(client.WithMaxRetries(0)), check: all(wantURLError, wantAs(new(*net.OpError)))},
+		}), opts: opts(client.WithMaxRetries(0)), check: all(wantURLError, wantAs[*net.OpError]())},
 
 		// The key pasted as the id.
 		{name: "key as id, connection refused", server: closed, id: keyID,
-			opts: opts(client.WithMaxRetries(1)), check: all(wantURLError, wantAs(new(*net.OpError)))},
+			opts: opts(client.WithMaxRetries(1)), check: all(wantURLError, wantAs[*net.OpError]())},
 		{name: "key as id, connection refused, Wait", server: closed, id: keyID,
 			call: "wait", opts: opts(client.WithMaxRetries(0)), check: all(wantURLError, wantIs(client.ErrWaitTimeout))},
 		{name: "key as id, connection refused, Raw", server: closed, id: keyID,
-			call: "raw", opts: opts(client.WithMaxRetries(0)), check: all(wantURLError, wantAs(new(*net.OpError)))},
+			call: "raw", opts: opts(client.WithMaxRetries(0)), check: all(wantURLError, wantAs[*net.OpError]())},
 		{name: "key as id, the HTTP client's timeout", server: stall, id: keyID,
 			opts: opts(client.WithMaxRetries(0), client.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond})),
 			check: all(wantURLError, wantIs(context.DeadlineExceeded), func(t *testing.T, err error, _ int) {
@@ -490,6 +482,17 @@ func runLeakRow(t *testing.T, tt leakRow, key string, fastWait client.WaitOption
 	}
 	if n := len(fmt.Sprint(err)); n > 4<<10 {
 		t.Errorf("the error is %d bytes; want at most 4 KiB", n)
+	}
+}
+
+// wantAs checks that errors.As(err, new(T)) holds.
+func wantAs[T error]() func(t *testing.T, err error, _ int) {
+	return func(t *testing.T, err error, _ int) {
+		t.Helper()
+		var target T
+		if !errors.As(err, &target) {
+			t.Errorf("errors.As(err, %T) = false; err = %.300v", &target, err)
+		}
 	}
 }
 
