@@ -11,12 +11,26 @@ const Version = "0.1.0"
 
 const defaultUserAgent = "bctrl-go/" + Version
 
-// secret holds the API key. Every print form of it is redacted, so a key
-// inside a struct printed with %v, %+v or %#v, or marshalled to JSON, never
-// shows.
-type secret string
+// secret holds the API key where fmt cannot reach it. Its print forms
+// are redacted, for fmt and JSON; and since fmt prints the unexported
+// fields of a struct by reflection, without calling those methods, the
+// key itself sits behind a pointer, which fmt prints as an address. A
+// Client holds its config, which holds a secret, by pointer too: fmt
+// shows the contents of a pointer once (for a verb such as %s on it), but
+// never of the pointers inside.
+type secret struct{ p *string }
 
 const redacted = "[redacted]"
+
+func newSecret(key string) secret { return secret{&key} }
+
+// reveal returns the key, or "" for none.
+func (s secret) reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
 
 func (s secret) String() string               { return redacted }
 func (s secret) GoString() string             { return redacted }
@@ -31,7 +45,7 @@ func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	if err := checkAuthorizationParam(req, c.cfg.apiKey); err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+string(c.cfg.apiKey))
+	req.Header.Set("Authorization", "Bearer "+c.cfg.apiKey.reveal())
 	req.Header.Set("User-Agent", c.cfg.userAgent)
 	req.Header.Set("Accept", "application/json")
 	return nil

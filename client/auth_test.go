@@ -33,15 +33,41 @@ func TestEveryRequestIsAuthenticated(t *testing.T) {
 	}
 }
 
+// TestClientPrintsNoKey prints a client every way fmt can reach it,
+// including by value inside a user's struct, where fmt prints unexported
+// fields by reflection without calling Format.
 func TestClientPrintsNoKey(t *testing.T) {
 	t.Parallel()
-	c, _ := setup(t, serveFixture(t, "queued"))
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-		for _, v := range []any{c, *c, c.Invocations} {
-			if out := fmt.Sprintf(verb, v); strings.Contains(out, testKey) {
-				t.Errorf("Sprintf(%s, %T) shows the API key: %s", verb, v, out)
-			}
+	c, err := client.New(client.WithAPIKey(leakKey), client.WithBaseURL("https://api.bctrl.ai"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type holder struct {
+		c   client.Client
+		s   client.InvocationsService
+		ptr *client.Client
+	}
+	values := map[string]any{
+		"*Client":                     c,
+		"Client":                      *c,
+		"struct{ c Client } by value": struct{ c client.Client }{*c},
+		"struct{ C Client } by value": struct{ C client.Client }{*c},
+		"a user's struct":             holder{*c, *c.Invocations, c},
+		"*InvocationsService":         c.Invocations,
+		"InvocationsService":          *c.Invocations,
+		"[]Client":                    []client.Client{*c},
+		"map[string]Client":           map[string]client.Client{"c": *c},
+		"zero Client":                 client.Client{},
+		"option":                      client.WithAPIKey(leakKey),
+	}
+	var got []seen
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			got = append(got, seen{name + " " + verb, fmt.Sprintf(verb, v)})
 		}
+	}
+	for _, l := range leaks(leakKey, got) {
+		t.Errorf("the API key leaked: %s", l)
 	}
 	if out := fmt.Sprintf("%v", c); !strings.Contains(out, "[redacted]") {
 		t.Errorf("%%v of the client = %s, want the key shown as [redacted]", out)

@@ -27,17 +27,31 @@ func bodyOf(resp *http.Response, limit int64) ([]byte, error) {
 	return readCapped(resp.Body, resp.ContentLength, limit)
 }
 
-// Response bodies are read into pooled fixed-size chunks and copied out
-// once, at their exact size: the caller keeps the copy (an Invocation keeps
-// it as its Raw), so it must not alias a pooled chunk. Nothing is copied
-// while reading, so a body over the cap costs the cap (in chunks the pool
-// keeps for the next call), not the doubling buffers of a growing slice.
+// Response bodies are read into pooled chunks whose size grows with what
+// has arrived: the first holds 512 bytes, each next one twice the last,
+// up to 64 KiB, and every chunk after that 64 KiB. A small body, or a
+// stalled one, holds a small buffer; a large one costs few chunks. The
+// chunks are copied out once, at the body's exact size: the caller keeps
+// the copy (an Invocation keeps it as its Raw), so it must not alias a
+// pooled chunk. Nothing is copied while reading, so a body over the cap
+// costs the cap (plus at most one chunk, in chunks the pool keeps for the
+// next call), not the doubling buffers of a growing slice.
 const (
-	// chunkSize is the size of the pooled read chunks.
-	chunkSize = 64 << 10
+	minChunk    = 512
+	maxChunk    = 64 << 10
+	chunkGrades = 8 // minChunk << (chunkGrades-1) == maxChunk
 )
 
-var bodyChunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+// bodyChunks holds a pool per chunk size; each pools *[]byte, so that
+// putting a chunk back does not allocate.
+var bodyChunks [chunkGrades]sync.Pool
+
+func init() {
+	for i := range bodyChunks {
+		size := minChunk << i
+		bodyChunks[i].New = func() any { b := make([]byte, size); return &b }
+	}
+}
 
 // readCapped reads r to the end, failing with ErrResponseTooLarge past
 // limit bytes. size is the body's Content-Length (-1 when unknown): one
@@ -50,18 +64,25 @@ func readCapped(r io.Reader, size, limit int64) ([]byte, error) {
 	limit = min(limit, math.MaxInt64-1) // limit+1 below must not overflow
 	// Read up to limit+1 bytes: one more than limit tells a longer body.
 	lr := io.LimitedReader{R: r, N: limit + 1}
-	var chunks []*[chunkSize]byte
+	type chunk struct {
+		b     *[]byte
+		grade int
+	}
+	var first [16]chunk // room for 2.5 MiB of chunks before the slice grows
+	chunks := first[:0]
 	defer func() {
 		for _, c := range chunks {
-			bodyChunks.Put(c)
+			bodyChunks[c.grade].Put(c.b)
 		}
 	}()
 	total, last := 0, 0 // bytes read; bytes in the last chunk
 	for {
-		c := bodyChunks.Get().(*[chunkSize]byte)
-		chunks = append(chunks, c)
+		grade := min(len(chunks), chunkGrades-1)
+		b := bodyChunks[grade].Get().(*[]byte)
+		chunks = append(chunks, chunk{b, grade})
+		c := *b
 		n, err := 0, error(nil)
-		for n < chunkSize && err == nil {
+		for n < len(c) && err == nil {
 			var k int
 			k, err = lr.Read(c[n:])
 			n += k
@@ -79,9 +100,9 @@ func readCapped(r io.Reader, size, limit int64) ([]byte, error) {
 	}
 	out := make([]byte, 0, total)
 	for _, c := range chunks[:len(chunks)-1] {
-		out = append(out, c[:]...)
+		out = append(out, *c.b...)
 	}
-	return append(out, chunks[len(chunks)-1][:last]...), nil
+	return append(out, (*chunks[len(chunks)-1].b)[:last]...), nil
 }
 
 func tooLarge(limit int64) error {

@@ -56,9 +56,15 @@ type Client struct {
 	// Invocations reads durable invocations and waits for them to finish.
 	Invocations *InvocationsService
 
-	cfg      config
+	// cfg and redact hold the API key two pointers deep (a secret is a
+	// pointer itself): fmt prints a pointer inside a struct as an address,
+	// or for a verb that does not fit it (%s) its contents one level deep,
+	// never deeper. So even a Client copied by value into a user's struct,
+	// whose unexported field fmt prints by reflection without calling
+	// Format, does not print the key.
+	cfg      *config
 	decoders *decoderPool             // for cfg.maxSteps
-	redact   redactor                 // for cfg.apiKey
+	redact   *redactor                // for cfg.apiKey; the boundary's
 	raw      *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
 	limiter  *rate.Limiter
 	tracer   trace.Tracer
@@ -67,7 +73,7 @@ type Client struct {
 }
 
 // config is everything the options set. The API key is a secret value whose
-// every print form is redacted.
+// every print form is redacted; a Client holds its config by pointer.
 type config struct {
 	apiKey           secret
 	baseURL          string
@@ -105,7 +111,7 @@ func WithAPIKey(key string) Option {
 		if strings.ContainsAny(key, "\r\n") {
 			return errors.New("bctrl: WithAPIKey: API key contains a line break")
 		}
-		c.apiKey = secret(key)
+		c.apiKey = newSecret(key)
 		return nil
 	}
 }
@@ -295,22 +301,29 @@ func New(opts ...Option) (*Client, error) {
 		maxSteps:         DefaultMaxSteps,
 		rateLimit:        rate.Inf,
 	}
+	// Every option runs, even after one fails, so that the error is
+	// scrubbed with the key the options and the environment settle on
+	// (an option may print a base URL holding it).
+	var optErr error
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
+		if err := opt(&cfg); err != nil && optErr == nil {
+			optErr = err
 		}
 	}
-	if cfg.apiKey == "" {
+	if cfg.apiKey.reveal() == "" {
 		if k := strings.TrimSpace(os.Getenv(EnvAPIKey)); k != "" {
-			if err := WithAPIKey(k)(&cfg); err != nil {
-				return nil, err
+			if err := WithAPIKey(k)(&cfg); err != nil && optErr == nil {
+				optErr = err
 			}
 		}
 	}
-	if cfg.apiKey == "" {
+	if optErr != nil {
+		return nil, newError(cfg.apiKey.reveal(), optErr)
+	}
+	if cfg.apiKey.reveal() == "" {
 		return nil, fmt.Errorf("bctrl: no API key: pass client.WithAPIKey or set %s", EnvAPIKey)
 	}
 	if cfg.baseURL == "" {
@@ -321,17 +334,17 @@ func New(opts ...Option) (*Client, error) {
 	}
 	base, err := checkBaseURL(cfg.baseURL, cfg.allowInsecure)
 	if err != nil {
-		return nil, err
+		return nil, newError(cfg.apiKey.reveal(), err)
 	}
 	cfg.baseURL = base
-	c := &Client{cfg: cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
+	c := &Client{cfg: &cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
-		redact: newRedactor(string(cfg.apiKey))}
+		redact: newRedactor(cfg.apiKey.reveal())}
 	raw, err := gen.NewClient(cfg.baseURL,
 		gen.WithHTTPClient(&retryingDoer{c: c}),
 		gen.WithRequestEditorFn(c.authorize))
 	if err != nil {
-		return nil, fmt.Errorf("bctrl: base URL: %w", err)
+		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
 	}
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
 	c.Invocations = &InvocationsService{client: c}
@@ -371,34 +384,46 @@ func (c *Client) BaseURL() string { return c.cfg.baseURL }
 // every verb (%v, %+v, %#v, %s, %q). It has a value receiver so that both
 // Client and *Client values print safely.
 func (c Client) Format(f fmt.State, verb rune) {
+	if c.cfg == nil {
+		fmt.Fprint(f, "client.Client{}") // a zero Client, not made by New
+		return
+	}
 	fmt.Fprintf(f, "client.Client{BaseURL: %q, APIKey: %s, MaxRetries: %d, AttemptTimeout: %v}",
 		c.cfg.baseURL, c.cfg.apiKey, c.cfg.maxRetries, c.cfg.attemptTimeout)
 }
 
 // checkBaseURL parses u and refuses what would misroute requests or leak the
-// key: relative URLs, non-HTTP schemes, query strings, and plain http on a
-// non-loopback host unless insecure is allowed. It returns u without a
-// trailing slash.
+// key: relative URLs, non-HTTP schemes, userinfo, query strings and
+// fragments, and plain http on a non-loopback host unless insecure is
+// allowed. It returns u without a trailing slash. Its errors show u's
+// scheme, host and path only (baseURLForError): the parts it refuses may
+// hold a credential.
 func checkBaseURL(u string, insecure bool) (string, error) {
+	shown := baseURLForError(u)
 	p, err := url.Parse(u)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = &url.Error{Op: ue.Op, URL: shown, Err: ue.Err}
+		}
 		return "", fmt.Errorf("bctrl: invalid base URL: %w", err)
 	}
 	if p.Scheme != "https" && p.Scheme != "http" || p.Host == "" {
-		return "", fmt.Errorf("bctrl: base URL %q is not an absolute http(s) URL", redactURL(p))
+		return "", fmt.Errorf("bctrl: base URL %q is not an absolute http(s) URL", shown)
 	}
 	if p.User != nil {
-		return "", errors.New("bctrl: base URL must not carry credentials; use WithAPIKey")
+		return "", fmt.Errorf("bctrl: base URL %q must not carry credentials; use WithAPIKey", shown)
 	}
-	if p.RawQuery != "" || p.Fragment != "" {
-		return "", fmt.Errorf("bctrl: base URL %q must not have a query or fragment", redactURL(p))
+	if p.RawQuery != "" || p.ForceQuery || p.Fragment != "" {
+		return "", fmt.Errorf("bctrl: base URL %q must not have a query or fragment", shown)
 	}
 	if p.Scheme == "http" && !insecure && !isLoopback(p.Hostname()) {
-		return "", fmt.Errorf("bctrl: refusing plain http base URL %q for a non-loopback host (the API key would travel in clear text); use https or client.WithInsecureHTTP", redactURL(p))
+		return "", fmt.Errorf("bctrl: refusing plain http base URL %q for a non-loopback host (the API key would travel in clear text); use https or client.WithInsecureHTTP", shown)
 	}
 	return strings.TrimRight(p.String(), "/"), nil
 }
 
+// redactURL returns p without its userinfo, for a span's url.full.
 func redactURL(p *url.URL) string {
 	q := *p
 	q.User = nil

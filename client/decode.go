@@ -223,6 +223,9 @@ func boundedMap[V any](st *decodeState) func(*jsontext.Decoder, *map[string]V) e
 	}
 }
 
+// noKey caps what crosses the boundary outside a Client.
+var noKey = newRedactor("")
+
 // defaultDecoders serve decodes outside a Client (DecodeInvocation, a
 // Step decoded by a user's own json.Unmarshal).
 var defaultDecoders = newDecoderPool(DefaultMaxSteps)
@@ -493,7 +496,20 @@ func equalFoldASCII(a, b string) bool {
 func DecodeInvocation(body []byte) (*Invocation, error) {
 	inv, err := decodeInvocation(body, defaultDecoders)
 	if err != nil {
-		return nil, &ResponseError{Body: capBytes(body, maxErrorBody), Err: err}
+		// Through the boundary's copy, which caps it; there is no key
+		// to scrub here (Client.DecodeInvocation scrubs the client's).
+		return nil, noKey.err(&ResponseError{Body: body, Err: err})
+	}
+	return inv, nil
+}
+
+// DecodeInvocation is the package's DecodeInvocation with the client's
+// limits (WithMaxSteps) and its error scrubbed of the client's API key, as
+// Get's is: use it for bodies read through c.Raw().
+func (c *Client) DecodeInvocation(body []byte) (*Invocation, error) {
+	inv, err := decodeInvocation(body, c.decoders)
+	if err != nil {
+		return nil, c.boundary(&ResponseError{Body: body, Err: err})
 	}
 	return inv, nil
 }

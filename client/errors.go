@@ -40,8 +40,9 @@ var (
 const (
 	maxErrorBody     = 4 << 10  // raw body kept in an APIError or ResponseError
 	maxErrorBodyRead = 64 << 10 // bytes of a non-2xx body read at all
-	maxErrorString   = 1 << 10  // Message, and each header value kept
-	maxErrorToken    = 256      // Code, RequestID
+	maxErrorMessage  = 4 << 10  // what Error() of any error the SDK returns says
+	maxErrorString   = 1 << 10  // Message, a URL, and each header value kept
+	maxErrorToken    = 256      // Code, RequestID, a header name, a status
 	maxErrorHeader   = 64       // header fields kept
 )
 
@@ -49,7 +50,8 @@ const (
 // are read from the bctrl JSON error body when there is one
 // ({"code":"auth.required","error":"...","requestId":"..."}, or "message"
 // instead of "error") and from the x-request-id header; a body that is not
-// JSON (a proxy's HTML page) is kept, capped, in Body.
+// JSON (a proxy's HTML page) is kept, capped, in Body. Like every error the
+// client returns, its strings are scrubbed of the API key and capped.
 type APIError struct {
 	StatusCode int         // HTTP status code
 	Code       string      // machine-readable code, such as "auth.required"; may be empty
@@ -95,17 +97,17 @@ func (e *APIError) Is(target error) bool {
 // Temporary reports whether the request may succeed if retried.
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
-// newAPIError builds an APIError from a response whose body has been read.
-// Every string it keeps goes through r: scrubbed of the key, then capped.
-func newAPIError(req *http.Request, resp *http.Response, body []byte, r redactor) *APIError {
-	body = r.bytes(body)
+// newAPIError builds an APIError from a response whose body has been read
+// (at most maxErrorBodyRead bytes). The error is raw: the boundary scrubs
+// and caps every string of it before a user sees it.
+func newAPIError(req *http.Request, resp *http.Response, body []byte) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     req.Method,
-		Path:       r.text(req.URL.EscapedPath(), maxErrorString),
-		Header:     r.header(resp.Header),
-		Body:       capBytes(body, maxErrorBody),
-		RequestID:  r.text(resp.Header.Get("X-Request-Id"), maxErrorToken),
+		Path:       req.URL.EscapedPath(),
+		Header:     resp.Header,
+		Body:       body,
+		RequestID:  resp.Header.Get("X-Request-Id"),
 	}
 	var wire struct {
 		Code      json.RawMessage `json:"code"`
@@ -123,11 +125,6 @@ func newAPIError(req *http.Request, resp *http.Response, body []byte, r redactor
 			e.RequestID = wire.RequestID
 		}
 	}
-	// Scrubbed again after parsing: a JSON-escaped key ("\u0073k-...") only
-	// shows once unescaped.
-	e.Code = r.text(e.Code, maxErrorToken)
-	e.Message = r.text(e.Message, maxErrorString)
-	e.RequestID = r.text(e.RequestID, maxErrorToken)
 	return e
 }
 
@@ -141,19 +138,13 @@ func textOf(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(capBytes(raw, 512))
-}
-
-func capBytes(b []byte, n int) []byte {
-	if len(b) > n {
-		b = b[:n]
-	}
-	return append([]byte(nil), b...)
+	return string(raw)
 }
 
 // ResponseError is a 2xx response whose body could not be decoded as the
 // spec's JSON: malformed or truncated JSON, an empty body, an HTML page, or
-// a field of the wrong type. It matches ErrInvalidResponse.
+// a field of the wrong type. It matches ErrInvalidResponse. Its strings,
+// and the chain of Err, are scrubbed of the API key and capped.
 type ResponseError struct {
 	StatusCode  int
 	ContentType string
@@ -174,6 +165,19 @@ func (e *ResponseError) Error() string {
 
 // Unwrap returns the decoding error.
 func (e *ResponseError) Unwrap() error { return e.Err }
+
+// newResponseError builds a ResponseError for a 2xx response whose body
+// did not decode. Like newAPIError's, it is raw until the boundary.
+func newResponseError(resp *http.Response, requestID string, body []byte, err error) *ResponseError {
+	return &ResponseError{
+		StatusCode:  resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"),
+		RequestID:   requestID,
+		Header:      resp.Header,
+		Body:        body,
+		Err:         err,
+	}
+}
 
 // Is makes errors.Is(err, ErrInvalidResponse) work.
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }

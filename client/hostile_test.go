@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,11 +32,12 @@ const hostileID = "inv_hostile"
 
 // hostileResult is what one row's call observed.
 type hostileResult struct {
-	inv      *client.Invocation
-	err      error
-	arrivals []time.Time // when the server saw each request (each connection for TLS)
-	elapsed  time.Duration
-	heap     heapGrowth // zero unless the row measures the heap
+	inv       *client.Invocation
+	err       error
+	arrivals  []time.Time // when the server saw each request (each connection for TLS)
+	elapsed   time.Duration
+	heap      heapGrowth // zero unless the row measures the heap
+	doerCalls int64      // calls to the row's doer
 }
 
 // TestHostile drives the client against servers that lie, stall, flood or
@@ -53,11 +55,14 @@ func TestHostile(t *testing.T) {
 	}
 
 	tests := []struct {
-		name    string
-		server  func(t *testing.T) *hostileServer
-		opts    []client.Option
-		call    func(ctx context.Context, c *client.Client) (*client.Invocation, error) // nil: Get
-		maxHeap uint64                                                                  // peak heap growth allowed; 0: not measured
+		name   string
+		server func(t *testing.T) *hostileServer
+		opts   []client.Option
+		call   func(ctx context.Context, c *client.Client) (*client.Invocation, error) // nil: Get
+		// doer, when set, is the client's Doer (WithHTTPClient), counted
+		// in hostileResult.doerCalls; server is then not needed.
+		doer    func(*http.Request) (*http.Response, error)
+		maxHeap uint64 // peak heap growth allowed; 0: not measured
 		check   func(t *testing.T, r hostileResult)
 		// raceSkip, when set, says why the row is skipped under the race
 		// detector.
@@ -93,6 +98,17 @@ func TestHostile(t *testing.T) {
 			call:    concurrentGets(16),
 			maxHeap: 64 << 20,
 			check:   wantEachErrIs(16, context.DeadlineExceeded),
+		},
+		{
+			// A small or stalled body holds a small buffer: the chunks a
+			// body is read into grow with what has arrived. What remains
+			// is net/http's per connection.
+			name:    "64 Gets stalled after 10 bytes of a 1,000-byte body",
+			server:  serveRaw(stallAfter(10, 1000)),
+			opts:    []client.Option{client.WithAttemptTimeout(500 * time.Millisecond), client.WithMaxRetries(0)},
+			call:    concurrentGets(64),
+			maxHeap: 3 << 20, // 48 KiB a Get; measured 32 KiB, 93 KiB with fixed 64 KiB chunks
+			check:   wantEachErrIs(64, context.DeadlineExceeded),
 		},
 		{
 			name:    "gzip bomb inflating to 256 MiB",
@@ -196,6 +212,86 @@ func TestHostile(t *testing.T) {
 			check:  wantErrIs(client.ErrTooManyRedirects, 10),
 		},
 
+		// A server that does not speak TLS, behind an https:// base URL:
+		// one connection, not one per retry.
+		{
+			name:   "https:// base URL pointed at a plain-HTTP server",
+			server: servePlainToTLS,
+			opts:   []client.Option{small},
+			check: func(t *testing.T, r hostileResult) {
+				wantSmallErr(1)(t, r)
+				if !strings.Contains(fmt.Sprint(r.err), "HTTP response to HTTPS client") {
+					t.Errorf("err = %v; want net/http's word for it", r.err)
+				}
+			},
+		},
+		{
+			name:   "https:// base URL pointed at a server that answers in neither",
+			server: serveGarbageToTLS,
+			opts:   []client.Option{small},
+			check: func(t *testing.T, r hostileResult) {
+				wantSmallErr(1)(t, r)
+				var rh tls.RecordHeaderError
+				if !errors.As(r.err, &rh) {
+					t.Errorf("err = %v; want a tls.RecordHeaderError", r.err)
+				}
+			},
+		},
+
+		// A user's Doer breaking net/http's contract is an error, not a
+		// panic, and is not retried.
+		{
+			name:  "a Doer returning (nil, nil)",
+			doer:  func(*http.Request) (*http.Response, error) { return nil, nil },
+			opts:  []client.Option{small},
+			check: wantDoerCalls(1),
+		},
+		{
+			name: "a Doer returning a response with a nil Body",
+			doer: func(*http.Request) (*http.Response, error) {
+				return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}, nil
+			},
+			opts:  []client.Option{small},
+			check: wantDoerCalls(1),
+		},
+		{
+			name:  "a Doer returning (nil, nil), Wait",
+			doer:  func(*http.Request) (*http.Response, error) { return nil, nil },
+			opts:  []client.Option{small},
+			call:  waitFor(client.WithMaxWait(5*time.Second), client.WithPollInterval(5*time.Millisecond, 5*time.Millisecond)),
+			check: wantDoerCalls(1),
+		},
+
+		// An invocation's strings are the user's data, kept as sent; the
+		// error describing it is capped.
+		{
+			name:   "failed invocation whose error.message is 10 MiB, its step's call and hint 1 MiB",
+			server: serveBody(hugeFailure),
+			call:   waitFor(),
+			check: func(t *testing.T, r hostileResult) {
+				wantSmallErr(1)(t, r)
+				var ie *client.InvocationError
+				if !errors.As(r.err, &ie) || len(ie.Err.Message) != 10<<20 {
+					t.Errorf("err = %.200v; want an *InvocationError whose invocation keeps the whole message", r.err)
+				}
+			},
+		},
+		{
+			name:   "invocation finished with a 10 MiB status",
+			server: serveBody(hugeStatus),
+			call:   waitFor(),
+			check: func(t *testing.T, r hostileResult) {
+				wantSmallErr(1)(t, r)
+				if !errors.Is(r.err, client.ErrUnknownStatus) {
+					t.Errorf("err = %.200v; want ErrUnknownStatus", r.err)
+				}
+				var ie *client.InvocationError
+				if errors.As(r.err, &ie) && len(ie.Status) > 1<<10 {
+					t.Errorf("InvocationError.Status is %d bytes; want it capped", len(ie.Status))
+				}
+			},
+		},
+
 		// Retry-After never shortens the backoff: with WithRetryBackoff(50ms,
 		// 100ms) and 2 retries, the 3 attempts span at least 2 x 50ms.
 		{
@@ -290,10 +386,22 @@ func TestHostile(t *testing.T) {
 			if tt.maxHeap == 0 {
 				t.Parallel()
 			}
-			srv := tt.server(t)
-			c, err := client.New(append([]client.Option{
-				client.WithAPIKey("hostile-key"), client.WithBaseURL(srv.URL),
-			}, tt.opts...)...)
+			srv := &hostileServer{URL: "https://api.bctrl.ai"}
+			if tt.server != nil {
+				srv = tt.server(t)
+			}
+			var (
+				r     hostileResult
+				calls atomic.Int64
+			)
+			opts := append([]client.Option{client.WithAPIKey("hostile-key"), client.WithBaseURL(srv.URL)}, tt.opts...)
+			if tt.doer != nil {
+				opts = append(opts, client.WithHTTPClient(hostileDoer(func(req *http.Request) (*http.Response, error) {
+					calls.Add(1)
+					return tt.doer(req)
+				})))
+			}
+			c, err := client.New(opts...)
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
@@ -303,7 +411,6 @@ func TestHostile(t *testing.T) {
 					return c.Invocations.Get(ctx, hostileID)
 				}
 			}
-			var r hostileResult
 			run := func() {
 				start := time.Now()
 				r.inv, r.err = call(t.Context(), c)
@@ -315,7 +422,8 @@ func TestHostile(t *testing.T) {
 				run()
 			}
 			r.arrivals = srv.arrivals()
-			t.Logf("%d requests in %v; err: %.200v", len(r.arrivals), r.elapsed.Round(time.Millisecond), r.err)
+			r.doerCalls = calls.Load()
+			t.Logf("%d requests in %v; err (%d bytes): %.200v", len(r.arrivals), r.elapsed.Round(time.Millisecond), len(fmt.Sprint(r.err)), r.err)
 			if tt.maxHeap > 0 {
 				t.Logf("heap: peak +%.1f MiB, %.1f MiB allocated", mib(r.heap.peak), mib(r.heap.allocs))
 				if r.heap.peak >= tt.maxHeap {
@@ -447,6 +555,23 @@ func wantSmallErr(requests int) func(t *testing.T, r hostileResult) {
 		}
 	}
 }
+
+// wantDoerCalls checks that the call failed, with a small error, after
+// exactly n calls to the row's Doer.
+func wantDoerCalls(n int64) func(t *testing.T, r hostileResult) {
+	return func(t *testing.T, r hostileResult) {
+		t.Helper()
+		wantSmallErr(0)(t, r)
+		if got := r.doerCalls; got != n {
+			t.Errorf("the Doer was called %d times; want %d", got, n)
+		}
+	}
+}
+
+// hostileDoer adapts a function to client.Doer.
+type hostileDoer func(*http.Request) (*http.Response, error)
+
+func (f hostileDoer) Do(req *http.Request) (*http.Response, error) { return f(req) }
 
 // wantSmallAPIError checks that the call failed, unretried, with an
 // *APIError of the given status whose every string is a few KiB at most.
@@ -816,6 +941,53 @@ func serveUntrustedTLS(t *testing.T) *hostileServer {
 	return s
 }
 
+// servePlainToTLS is a plain-HTTP server whose URL says https://, as a
+// base URL pointed at the wrong port would. The handshake fails before any
+// request, so it records connections.
+func servePlainToTLS(t *testing.T) *hostileServer {
+	s := &hostileServer{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request %s reached the handler of a plain server through TLS", r.URL)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.hit()
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s.URL = "https://" + strings.TrimPrefix(srv.URL, "http://")
+	return s
+}
+
+// serveGarbageToTLS answers every connection with a line that is neither
+// TLS nor HTTP, behind an https:// URL, and records connections.
+func serveGarbageToTLS(t *testing.T) *hostileServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &hostileServer{URL: "https://" + ln.Addr().String()}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.hit()
+			io.WriteString(conn, "hello, this is not TLS\r\n")
+			conn.Close()
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return s
+}
+
 // serveRaw starts a TCP server that reads each request and lets respond
 // write whatever it likes to the connection, lies included. Connections
 // are closed when respond returns and when the test ends.
@@ -927,6 +1099,22 @@ func nestedResult(depth int) func() []byte {
 			strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}]`
 		return invocationAround([]byte(step))
 	}
+}
+
+// hugeFailure builds a failed invocation whose error.message is 10 MiB,
+// and whose failed step's call and hint are 1 MiB.
+func hugeFailure() []byte {
+	huge, long := strings.Repeat("m", 10<<20), strings.Repeat("c", 1<<20)
+	return []byte(`{"id":"` + hostileID + `","status":"failed","createdAt":"2025-01-01T00:00:00Z",` +
+		`"finishedAt":"2025-01-01T00:00:01Z","error":{"code":"STEP_FAILED","message":"` + huge + `"},` +
+		`"result":{"ok":false,"mode":"fail-fast","runtimeId":"rt_1","steps":[{"index":0,"ok":false,"call":"` + long +
+		`","error":{"code":"TIMEOUT","message":"slow","hint":"` + long + `"}}]}}`)
+}
+
+// hugeStatus builds an invocation that finished with a 10 MiB status.
+func hugeStatus() []byte {
+	return []byte(`{"id":"` + hostileID + `","status":"` + strings.Repeat("s", 10<<20) +
+		`","createdAt":"2025-01-01T00:00:00Z","finishedAt":"2025-01-01T00:00:01Z"}`)
 }
 
 // raceDetectorOn reports whether the test binary was built with -race.

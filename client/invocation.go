@@ -145,7 +145,7 @@ func (s InvocationsService) Format(f fmt.State, verb rune) {
 // response it came from.
 func (s *InvocationsService) Get(ctx context.Context, id string) (*Invocation, error) {
 	inv, _, err := s.get(ctx, id)
-	return inv, err
+	return inv, s.client.boundary(err)
 }
 
 // get is Get that also returns what the retrying Doer recorded of the call
@@ -178,9 +178,8 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	if err != nil {
 		return nil, rec, err
 	}
-	r := s.client.redact
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, rec, newAPIError(resp.Request, resp, body, r)
+		return nil, rec, newAPIError(resp.Request, resp, body)
 	}
 	// The content type is checked first: a page labelled text/html is not
 	// worth decoding, even when it happens to parse.
@@ -190,18 +189,11 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 	}
 	if err == nil && !sameID(inv.ID, id) {
 		// A misrouting proxy or cache: the body is another invocation's.
-		err = fmt.Errorf("the response is for invocation %q, not %q", capString(inv.ID, maxErrorToken), capString(id, maxErrorToken))
+		err = fmt.Errorf("the response is for invocation %q, not %q", inv.ID, id) // capped at the boundary
 		inv = nil
 	}
 	if err != nil {
-		return nil, rec, &ResponseError{
-			StatusCode:  resp.StatusCode,
-			ContentType: r.text(resp.Header.Get("Content-Type"), maxErrorToken),
-			RequestID:   rec.info.RequestID,
-			Header:      r.header(resp.Header),
-			Body:        capBytes(r.bytes(body), maxErrorBody),
-			Err:         r.err(err),
-		}
+		return nil, rec, newResponseError(resp, rec.info.RequestID, body, err)
 	}
 	inv.response = rec.info
 	return inv, rec, nil

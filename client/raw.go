@@ -44,7 +44,7 @@ func (c *Client) CheckResponse(resp *http.Response, body []byte) error {
 	return checkResponse(resp, body, c.redact)
 }
 
-func checkResponse(resp *http.Response, body []byte, r redactor) error {
+func checkResponse(resp *http.Response, body []byte, r *redactor) error {
 	if resp == nil {
 		return errors.New("bctrl: CheckResponse: nil response")
 	}
@@ -55,7 +55,7 @@ func checkResponse(resp *http.Response, body []byte, r redactor) error {
 	if req == nil || req.URL == nil {
 		req = &http.Request{URL: &url.URL{}} // method and path unknown
 	}
-	return newAPIError(req, resp, body, r)
+	return r.err(newAPIError(req, resp, body))
 }
 
 // ErrAuthorizationParam is returned (wrapped), before anything is sent, by
@@ -80,7 +80,7 @@ func checkAuthorizationParam(req *http.Request, key secret) error {
 		}
 		scheme, token, _ := strings.Cut(v, " ")
 		if strings.EqualFold(scheme, "Bearer") &&
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key)) == 1 {
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key.reveal())) == 1 {
 			continue
 		}
 		// The value is a credential: it is never part of the message.

@@ -1,122 +1,393 @@
 package client
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// redactor removes the API key from text that came from a server or from
-// the caller before it goes into an error, a log record, a span or a
-// ResponseInfo, and caps that text: a hostile server may reflect the key
-// (plainly or escaped) or send megabytes. New builds one per client, with
-// every form the key may take in such text.
-type redactor struct{ forms []string }
-
-// newRedactor returns the redactor for key: the key as is, escaped in a
-// URL path or query, in a JSON string, and in a JSON pointer (json v2
-// errors name a member by its pointer).
-func newRedactor(key string) redactor {
-	if key == "" {
-		return redactor{}
-	}
-	forms := []string{key}
-	add := func(f string) {
-		if f != "" && !slices.Contains(forms, f) {
-			forms = append(forms, f)
-		}
-	}
-	add(url.PathEscape(key))
-	add(url.QueryEscape(key))
-	if b, err := json.Marshal(key); err == nil {
-		add(string(b[1 : len(b)-1]))
-	}
-	add(strings.NewReplacer("~", "~0", "/", "~1").Replace(key))
-	return redactor{forms: forms}
+// redactor removes the API key from text and caps the text. It is the one
+// place where the SDK scrubs: the boundary (boundary.go) passes every
+// error, error field and ResponseInfo through it, and logs and spans take
+// their strings from it. New builds one per client. It holds the key as a
+// secret, behind a pointer, and the client holds it by pointer: fmt never
+// prints the key, even from a Client copied by value into a user's struct.
+//
+// It finds the key in any mix of one layer of the escapes text about it
+// may carry, rather than in a fixed list of forms: as is; URL-escaped
+// (%XX, and + for a space); JSON-escaped (\uXXXX with surrogate pairs,
+// \", \\, \/, \n ...); Go-quoted as strconv.Quote writes it (\xHH, \u,
+// \U); and in a JSON pointer (~0, ~1), the form json v2 errors name a
+// member by. So "\u0073k-..." in a body, a key percent-encoded one byte at
+// a time in a Location, or strconv.Quote of a key with a quote in it are
+// all found. Header names are matched ignoring ASCII case, since net/http
+// canonicalises them ("X-Sk-Live-..."). Escapes applied twice, other
+// encodings (base64, HTML entities) and a key split across fields are not
+// recognised. A key shorter than minScrubLen is not scrubbed at all: it
+// would mangle unrelated text, and no real key is that short.
+type redactor struct {
+	secret secret // none: scrub nothing (the caps still apply)
 }
 
-// bytes returns b with every form of the key replaced by "[redacted]".
-func (r redactor) bytes(b []byte) []byte {
-	for _, form := range r.forms {
-		if bytes.Contains(b, []byte(form)) {
-			b = bytes.ReplaceAll(b, []byte(form), []byte(redacted))
-		}
+// minScrubLen is the shortest key a redactor scrubs.
+const minScrubLen = 8
+
+// newRedactor returns the redactor for key.
+func newRedactor(key string) *redactor {
+	if len(key) < minScrubLen {
+		return &redactor{}
 	}
-	return b
+	return &redactor{secret: newSecret(key)}
 }
 
-// str is bytes for a string.
-func (r redactor) str(s string) string {
-	for _, form := range r.forms {
-		if strings.Contains(s, form) {
-			s = strings.ReplaceAll(s, form, redacted)
-		}
+// key returns the key to scrub, or "" for none (and for a nil redactor).
+func (r *redactor) key() string {
+	if r == nil {
+		return ""
 	}
-	return s
+	return r.secret.reveal()
 }
 
-// text scrubs s and then cuts it to n bytes: in that order, so that no
-// part of the key survives at the cut.
-func (r redactor) text(s string, n int) string { return capString(r.str(s), n) }
+// str returns s with every occurrence of the key replaced by "[redacted]".
+// A nil redactor returns s.
+func (r *redactor) str(s string) string { return r.scrub(s, false, false) }
+
+// text scrubs s and then cuts it to n bytes at a rune boundary, marking
+// the cut: in that order, so that no part of the key survives at the cut.
+// A long s is cut to n plus the longest escaped form of the key before it
+// is scrubbed, so that scrubbing costs O(n) whatever the length of s; a
+// part of the key at the end of that first cut is scrubbed too.
+func (r *redactor) text(s string, n int) string {
+	return r.cut(s, n, "…[truncated]", false)
+}
+
+// name is text for a header name: the key is matched ignoring ASCII case.
+func (r *redactor) name(s string, n int) string {
+	return r.cut(s, n, "…[truncated]", true)
+}
+
+// textBytes is text for a body: cut to n bytes without a mark, as a raw
+// body kept in an error is documented to be.
+func (r *redactor) textBytes(b []byte, n int) []byte {
+	if len(b) <= n && (r.key() == "" || !r.contains(string(b), false)) {
+		return append([]byte(nil), b...)
+	}
+	return []byte(r.cut(string(b), n, "", false))
+}
+
+func (r *redactor) cut(s string, n int, mark string, fold bool) string {
+	precut := false
+	if r.key() != "" {
+		if m := n + r.slack(); len(s) > m {
+			for m > 0 && !utf8.RuneStart(s[m]) {
+				m--
+			}
+			s, precut = s[:m], true
+		}
+		s = r.scrub(s, fold, precut)
+	}
+	if !precut && len(s) <= n {
+		return s
+	}
+	c := min(n, len(s))
+	for c > 0 && c < len(s) && !utf8.RuneStart(s[c]) {
+		c--
+	}
+	return s[:c] + mark
+}
+
+// slack is the longest the key can be once escaped: \U0001F600 is ten
+// bytes for a four-byte rune, \u00XX six for one byte.
+func (r *redactor) slack() int { return 10*len(r.key()) + 16 }
+
+// contains reports whether s holds the key in any form str recognises.
+func (r *redactor) contains(s string, fold bool) bool {
+	if r.key() == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if _, ok := r.matchAt(s, i, fold, false); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// scrub replaces every occurrence of the key in s. With fold, ASCII case
+// is ignored. With tail, text that ends part-way through the key is
+// scrubbed too (s was cut and the rest of the key lies past the cut).
+func (r *redactor) scrub(s string, fold, tail bool) string {
+	if r.key() == "" {
+		return s
+	}
+	var b strings.Builder
+	done := 0 // s[:done] is in b (or needs no change)
+	for i := 0; i < len(s); i++ {
+		end, ok := r.matchAt(s, i, fold, tail)
+		if !ok {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(redacted)
+		done = end
+		i = end - 1
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// matchAt reports whether the key starts at s[i], in any mix of escapes,
+// and where it ends.
+func (r *redactor) matchAt(s string, i int, fold, tail bool) (int, bool) {
+	// Most positions fail on their first byte: check that cheaply.
+	key := r.key()
+	if c := s[i]; !eqByte(c, key[0], fold) && !isEscapeStart(c) {
+		return 0, false
+	}
+	m := matcher{s: s, key: key, fold: fold, tail: tail}
+	return m.match(i, 0)
+}
+
+// matcher matches the key against text from one position. At each step
+// it tries the unit the text holds there both as an escape and as a plain
+// byte (a key may itself hold "%41" or "~0"), so it searches a small
+// graph of (text position, key position) pairs; once there was a choice,
+// the pairs that failed are remembered, so no pair is searched twice.
+type matcher struct {
+	s, key     string
+	fold, tail bool
+	failed     map[[2]int]bool
+}
+
+func (m *matcher) match(pos, k int) (int, bool) {
+	s, key := m.s, m.key
+	if k == len(key) {
+		return pos, true
+	}
+	if pos == len(s) {
+		return pos, m.tail && k > 0
+	}
+	st := [2]int{pos, k}
+	if m.failed[st] {
+		return 0, false
+	}
+	if m.tail && k > 0 && partialEscape(s[pos:]) {
+		return len(s), true // an escape cut short at the end of a cut text
+	}
+	if dec, n := unescape(s[pos:]); n > 0 && hasPrefixFold(key[k:], dec, m.fold) {
+		if end, ok := m.match(pos+n, k+len(dec)); ok {
+			return end, true
+		}
+		if m.failed == nil {
+			m.failed = make(map[[2]int]bool)
+		}
+	}
+	if eqByte(s[pos], key[k], m.fold) {
+		if end, ok := m.match(pos+1, k+1); ok {
+			return end, true
+		}
+	}
+	if m.failed != nil {
+		m.failed[st] = true
+	}
+	return 0, false
+}
+
+// isEscapeStart reports whether c may start an escape unescape decodes.
+func isEscapeStart(c byte) bool { return c == '\\' || c == '%' || c == '~' || c == '+' }
+
+// unescape decodes the escape at the start of s and returns what it
+// stands for and its length in s, or n == 0 when s does not start with
+// one. The decoded bytes of a rune are its UTF-8 encoding.
+func unescape(s string) (dec string, n int) {
+	if len(s) < 2 {
+		if s == "+" {
+			return " ", 1
+		}
+		return "", 0
+	}
+	switch s[0] {
+	case '%':
+		if b, ok := hexByte(s[1:]); ok {
+			return string([]byte{b}), 3
+		}
+	case '+':
+		return " ", 1
+	case '~':
+		switch s[1] {
+		case '0':
+			return "~", 2
+		case '1':
+			return "/", 2
+		}
+	case '\\':
+		switch c := s[1]; c {
+		case '"', '\\', '/', '\'':
+			return string(c), 2
+		case 'n':
+			return "\n", 2
+		case 't':
+			return "\t", 2
+		case 'r':
+			return "\r", 2
+		case 'b':
+			return "\b", 2
+		case 'f':
+			return "\f", 2
+		case 'v':
+			return "\v", 2
+		case 'a':
+			return "\a", 2
+		case 'x':
+			if b, ok := hexByte(s[2:]); ok {
+				return string([]byte{b}), 4
+			}
+		case 'u':
+			v, ok := hexRune(s[2:], 4)
+			if !ok {
+				break
+			}
+			if utf16.IsSurrogate(v) && len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
+				if lo, ok := hexRune(s[8:], 4); ok {
+					if p := utf16.DecodeRune(v, lo); p != utf8.RuneError {
+						return string(p), 12
+					}
+				}
+			}
+			return string(v), 6
+		case 'U':
+			if v, ok := hexRune(s[2:], 8); ok {
+				return string(v), 10
+			}
+		}
+	}
+	return "", 0
+}
+
+// partialEscape reports whether s is the start of an escape that s ends
+// too soon to hold: "%4", or a \u escape cut in its digits or between
+// the halves of a surrogate pair.
+func partialEscape(s string) bool {
+	switch {
+	case len(s) == 0:
+		return false
+	case s[0] == '%':
+		return len(s) < 3
+	case s[0] != '\\':
+		return false
+	case len(s) == 1:
+		return true
+	case s[1] == 'x':
+		return len(s) < 4
+	case s[1] == 'u':
+		if len(s) < 6 {
+			return true
+		}
+		v, ok := hexRune(s[2:], 4)
+		return ok && utf16.IsSurrogate(v) && len(s) < 12
+	case s[1] == 'U':
+		return len(s) < 10
+	}
+	return false
+}
+
+func hexByte(s string) (byte, bool) {
+	v, ok := hexRune(s, 2)
+	return byte(v), ok
+}
+
+func hexRune(s string, n int) (rune, bool) {
+	if len(s) < n {
+		return 0, false
+	}
+	var v rune
+	for i := range n {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | rune(c)
+	}
+	return v, true
+}
+
+func eqByte(a, b byte, fold bool) bool {
+	if a == b {
+		return true
+	}
+	if !fold {
+		return false
+	}
+	return lower(a) == lower(b)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func hasPrefixFold(s, prefix string, fold bool) bool {
+	if len(prefix) > len(s) {
+		return false
+	}
+	if !fold {
+		return s[:len(prefix)] == prefix
+	}
+	for i := range len(prefix) {
+		if lower(s[i]) != lower(prefix[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // header copies h keeping at most maxErrorHeader fields of at most 8
-// values, each scrubbed and cut to maxErrorString bytes.
-func (r redactor) header(h http.Header) http.Header {
+// values, each scrubbed and cut to maxErrorString bytes; names are
+// scrubbed (ignoring case) and cut to maxErrorToken bytes.
+func (r *redactor) header(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
 	out := make(http.Header, min(len(h), maxErrorHeader))
 	for k, vs := range h {
 		if len(out) == maxErrorHeader {
 			break
 		}
+		k = r.name(k, maxErrorToken)
 		vs = vs[:min(len(vs), 8)]
-		cp := make([]string, len(vs))
-		for i, v := range vs {
-			cp[i] = r.text(v, maxErrorString)
+		cp := out[k] // two names may scrub to the same
+		for _, v := range vs {
+			if len(cp) == 8 {
+				break
+			}
+			cp = append(cp, r.text(v, maxErrorString))
 		}
 		out[k] = cp
 	}
 	return out
 }
 
-// err returns err with its message scrubbed and capped. When the message
-// has to change, the result still unwraps to err, so errors.Is and
-// errors.As keep working.
-func (r redactor) err(err error) error {
-	msg := err.Error()
-	if clean := r.text(msg, maxErrorString); clean != msg {
-		return &rewordedError{msg: clean, err: err}
-	}
-	return err
-}
-
-// rewordedError is an error whose message was scrubbed or capped; it keeps
-// the original as its cause for errors.Is and errors.As only.
-type rewordedError struct {
-	msg string
-	err error
-}
-
-func (e *rewordedError) Error() string { return e.msg }
-func (e *rewordedError) Unwrap() error { return e.err }
-
-// capString cuts s to at most n bytes, at a rune boundary, marking the cut.
-func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…[truncated]"
-}
-
-// Scrub returns s with every form of the client's API key (plain, URL-,
-// JSON- and pointer-escaped) replaced by "[redacted]". The SDK scrubs
-// everything it returns already; Scrub is for text a program builds itself
-// from other sources (its own arguments, a server's strings it prints), so
-// that a CLI or a log pipeline uses the same rules as the SDK.
+// Scrub returns s with the client's API key replaced by "[redacted]"
+// wherever it occurs, in every form the SDK's own errors, logs and spans
+// are scrubbed of: plain, or in any mix of URL, JSON and Go escapes (see
+// the README's "Secrets" paragraph). The SDK scrubs everything it returns
+// already; Scrub is for text a program builds itself from other sources
+// (its own arguments, a server's strings it prints), so that a CLI or a
+// log pipeline uses the same rules as the SDK. It does not cut s.
 func (c *Client) Scrub(s string) string { return c.redact.str(s) }

@@ -9,9 +9,12 @@ import (
 // response's status and headers, the server's request id (the first thing
 // bctrl support asks for), and how many attempts the call took, retries
 // included.
+//
+// Like an error's, its strings are scrubbed of the API key and capped: a
+// server may reflect the key, in a value or in a header's name.
 type ResponseInfo struct {
 	StatusCode int         // 0 if no response arrived
-	Header     http.Header // the final response's headers; nil if none arrived
+	Header     http.Header // the final response's headers (at most 64 fields of 8 values of 1 KiB); nil if none arrived
 	RequestID  string      // the x-request-id header; "" if none
 	Attempts   int         // 1 when the first attempt answered
 }
@@ -32,29 +35,35 @@ func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 
 // callRecord travels in the context of the SDK's own calls: it tells the
 // attempt spans the route addressed (such as "/v1/invocations/{id}"), and
-// the retrying Doer fills in what it learned of the response.
+// the retrying Doer fills in what it learned of the response. Its presence
+// also tells the Doer that the call's errors cross the boundary at the
+// SDK's own exit (Get, Watch), not at the Doer's.
 type callRecord struct {
 	urlTemplate string
-	info        ResponseInfo
+	info        ResponseInfo // as the user sees it
+	header      http.Header  // the final response's headers as sent, for Retry-After
 }
 
 type callRecordKey struct{}
 
 // record stores what the retrying Doer learned about a call in the places
-// ctx asks for. Like an error's, the request id is capped and scrubbed of
-// the API key, should a server reflect it.
+// ctx asks for. It is where a ResponseInfo crosses the boundary: its
+// headers and request id are scrubbed of the key and capped, like an
+// error's.
 func (c *Client) record(ctx context.Context, resp *http.Response, attempts int) {
 	info := ResponseInfo{Attempts: attempts}
+	var header http.Header
 	if resp != nil {
+		header = resp.Header
 		info.StatusCode = resp.StatusCode
-		info.Header = resp.Header
+		info.Header = c.redact.header(resp.Header)
 		info.RequestID = c.requestID(resp)
 	}
 	if p, ok := ctx.Value(responseInfoKey{}).(*ResponseInfo); ok && p != nil {
 		*p = info
 	}
 	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok {
-		r.info = info
+		r.info, r.header = info, header
 	}
 }
 

@@ -47,7 +47,19 @@ type retryableResponse struct {
 
 func (e *retryableResponse) Error() string { return "status " + e.resp.Status }
 
+// Do sends req with retries. For the SDK's own calls (whose context
+// carries a callRecord) it returns errors raw: Get and Watch decide on them
+// and pass them through the boundary at their exit. For a call through
+// Raw(), Do is the exit, and its error crosses the boundary here.
 func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.do(req)
+	if _, own := req.Context().Value(callRecordKey{}).(*callRecord); !own {
+		err = d.c.boundary(err)
+	}
+	return resp, err
+}
+
+func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
 	c := d.c
 	ctx := req.Context()
 	var lastErr error
@@ -219,6 +231,15 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 		}
 		return nil, err
 	}
+	// A Doer of the user's own may break the contract net/http keeps; it
+	// would do so again, so neither is retried (unfixable), nor polled
+	// through by Wait.
+	if resp == nil {
+		return nil, backoff.Permanent(errNoResponse)
+	}
+	if resp.Body == nil {
+		return nil, backoff.Permanent(errNoBody)
+	}
 	var body []byte
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// An error body is a few KiB of message at most: read a little of
@@ -248,8 +269,10 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 }
 
 // unfixable reports whether a transport error is one that no retry can
-// fix: the server's certificate does not verify, a redirect loop, a
-// redirect to a scheme that is not http(s), a malformed URL. Such errors are
+// fix: the server's certificate does not verify, the server does not
+// speak TLS, a user's Doer broke net/http's contract (no response and no
+// error, or no Body), a redirect loop, a redirect to a scheme that is not
+// http(s) or to an unparsable Location, a malformed URL. Such errors are
 // not retried and stop a Wait at once.
 func unfixable(err error) bool {
 	var (
@@ -264,16 +287,26 @@ func unfixable(err error) bool {
 		errors.As(err, &hostErr), errors.As(err, &invalidErr):
 		return true
 	case errors.As(err, &recordErr):
-		return true // an http server answering a TLS handshake
-	case errors.Is(err, ErrTooManyRedirects):
+		return true // a server that does not speak TLS answering a handshake
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, errNoResponse), errors.Is(err, errNoBody):
 		return true
 	}
 	msg := err.Error()
-	// net/http exposes these only as strings.
+	// net/http exposes these only as strings. The second is its
+	// tls.RecordHeaderError when the answer to a TLS handshake is HTTP:
+	// an https:// base URL pointed at a plain-HTTP server.
 	return strings.Contains(msg, "unsupported protocol scheme") ||
+		strings.Contains(msg, "server gave HTTP response to HTTPS client") ||
+		strings.Contains(msg, "failed to parse Location header") ||
 		strings.Contains(msg, "no Host in request URL") ||
 		strings.Contains(msg, "server response headers exceeded")
 }
+
+// Errors of a Doer that returned what net/http never does.
+var (
+	errNoResponse = errors.New("the HTTP client returned neither a response nor an error (see WithHTTPClient)")
+	errNoBody     = errors.New("the HTTP client returned a response with a nil Body (see WithHTTPClient)")
+)
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt
 // timeout fires; it tells that apart from the caller's own deadline.

@@ -97,34 +97,60 @@ func WithProgress(fn func(*Invocation)) WaitOption {
 
 // InvocationError is the error of a Wait whose invocation ended without
 // succeeding: failed, cancelled, timed_out, or finished with a status this
-// SDK does not know.
+// SDK does not know. Invocation, Err and FailedSteps are the invocation as
+// decoded, the user's data; Status and Error() are scrubbed of the API key
+// and capped, like every string the SDK puts in an error.
 type InvocationError struct {
 	Invocation  *Invocation    // the final invocation
-	Status      Status         // its status
+	Status      Status         // its status, scrubbed and capped (Invocation.Status is as sent)
 	Err         *ErrorInfo     // its invocation-level error, if any
 	FailedSteps []*StepFailure // its failed steps, in order
+
+	msg string // Error(), set by the boundary
 }
 
 // Error describes the outcome, the invocation-level error and the first
 // failed step.
 func (e *InvocationError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.describe(nil)
+}
+
+// describe is Error with every string from the server scrubbed by r (a
+// nil r only caps them).
+func (e *InvocationError) describe(r *redactor) string {
 	var b strings.Builder
-	if e.Status.Known() {
-		fmt.Fprintf(&b, "bctrl: invocation %s ended %s", e.Invocation.ID, e.Status)
+	id := ""
+	if e.Invocation != nil {
+		id = e.Invocation.ID
+	}
+	id = r.text(id, maxErrorToken)
+	if status := r.text(string(e.Status), maxErrorToken); e.Status.Known() {
+		fmt.Fprintf(&b, "bctrl: invocation %s ended %s", id, status)
 	} else {
-		fmt.Fprintf(&b, "bctrl: invocation %s finished with status %q, which this SDK does not know", e.Invocation.ID, e.Status)
+		fmt.Fprintf(&b, "bctrl: invocation %s finished with status %q, which this SDK does not know", id, status)
 	}
 	if e.Err != nil {
-		b.WriteString(": " + ErrorInfoText(e.Err))
+		b.WriteString(": ")
+		if e.Err.Code != "" {
+			b.WriteString(r.text(e.Err.Code, maxErrorToken) + ": ")
+		}
+		b.WriteString(r.text(e.Err.Message, maxErrorString))
 	}
-	if n := len(e.FailedSteps); n > 0 {
+	if n := len(e.FailedSteps); n > 0 && e.FailedSteps[0] != nil {
 		f := e.FailedSteps[0]
-		fmt.Fprintf(&b, "; step %d (%s) failed: %s", f.Index, f.Call, StepErrorText(&f.Error))
+		fmt.Fprintf(&b, "; step %d (%s) failed: %s: %s", f.Index, r.text(f.Call, maxErrorToken),
+			r.text(string(f.Error.Code), maxErrorToken), r.text(f.Error.Message, maxErrorString))
+		if f.Error.Hint != "" {
+			b.WriteString(" (hint: " + r.text(f.Error.Hint, maxErrorString) + ")")
+		}
 		if n > 1 {
 			fmt.Fprintf(&b, " (and %d more failed steps)", n-1)
 		}
 	}
-	return b.String()
+	return r.text(b.String(), maxErrorMessage)
 }
 
 // Is makes errors.Is(err, ErrUnknownStatus) work.
@@ -140,23 +166,34 @@ func newInvocationError(inv *Invocation) *InvocationError {
 // invocation ended: the context was cancelled or its deadline passed, the
 // maximum wait ran out, or a poll failed in a way that retrying cannot fix
 // (404, 401, 403, an invalid response). Last is the last invocation observed,
-// if any.
+// if any. ID and Error() are scrubbed of the API key and capped.
 type WaitError struct {
 	ID   string
 	Last *Invocation
 	Err  error // context.Canceled, context.DeadlineExceeded, ErrWaitTimeout, or the poll's error
+
+	msg string // Error(), set by the boundary
 }
 
 // Error implements error.
 func (e *WaitError) Error() string {
-	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", e.ID, e.Err)
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.describe(nil)
+}
+
+// describe is Error with the id and the last status scrubbed by r (a nil
+// r only caps them). e.Err has crossed the boundary already.
+func (e *WaitError) describe(r *redactor) string {
+	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", r.text(e.ID, maxErrorString), e.Err)
 	if e.Last != nil {
-		msg += "; last status " + string(e.Last.Status)
+		msg += "; last status " + r.text(string(e.Last.Status), maxErrorToken)
 		if p := e.Last.Progress; p != nil && p.Step != nil && p.TotalSteps != nil {
 			msg += fmt.Sprintf(" (step %d/%d)", *p.Step, *p.TotalSteps)
 		}
 	}
-	return msg
+	return r.text(msg, maxErrorMessage)
 }
 
 // Unwrap returns the cause.
@@ -197,12 +234,12 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				continue
 			}
 			if err := opt(&cfg); err != nil {
-				yield(nil, err)
+				yield(nil, s.client.boundary(err))
 				return
 			}
 		}
 		if err := checkID(id); err != nil {
-			yield(nil, err)
+			yield(nil, s.client.boundary(err))
 			return
 		}
 		if cfg.maxWait > 0 {
@@ -243,15 +280,16 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
 			s.client.endSpan(span, endErr)
 		}()
+		// Every error Watch yields crosses the boundary here.
 		emit := func(inv *Invocation, err error) bool {
 			if err != nil {
 				endErr = err
+				err = s.client.boundary(err)
 			}
 			return yield(inv, err)
 		}
-		// The id is the caller's input: scrubbed, in case it is the key.
 		stop := func(err error) {
-			emit(last, &WaitError{ID: s.client.redact.str(id), Last: last, Err: err})
+			emit(last, &WaitError{ID: id, Last: last, Err: err})
 		}
 		for {
 			inv, rec, err := s.get(ctx, id)
@@ -294,7 +332,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			// A Retry-After can lengthen the next delay (up to its cap) but
 			// not shorten it: "Retry-After: 0" on every answer must not turn
 			// the wait into a busy loop. Retries use the same rule.
-			if after, ok := retryAfter(rec.info.Header, time.Now(), s.client.cfg.retryAfterCap); ok {
+			if after, ok := retryAfter(rec.header, time.Now(), s.client.cfg.retryAfterCap); ok {
 				poll.atLeast(after)
 			}
 			if cfg.sleep(ctx, poll.NextBackOff()) != nil {
