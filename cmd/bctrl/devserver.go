@@ -73,7 +73,7 @@ to that file once it is listening, so a script can wait for the file.`,
 			a.printDevServer(srv.URL, key, keyGiven, tick)
 
 			<-cmd.Context().Done()
-			fmt.Fprintln(a.stderr, "bctrl: dev server stopped")
+			a.stderr.printf("bctrl: dev server stopped\n")
 			return nil
 		}),
 	}
@@ -88,22 +88,22 @@ to that file once it is listening, so a script can wait for the file.`,
 
 func (a *app) printDevServer(url, key string, keyGiven bool, tick time.Duration) {
 	w := a.stdout
-	fmt.Fprintf(w, "bctrl dev server listening on %s\n\n", url)
-	fmt.Fprintf(w, "Demo invocations (a state change every %v; they start over %v after they end):\n", tick, demoHold)
-	fmt.Fprintf(w, "  %s  succeeds after 5 steps\n", demoSucceedsID)
-	fmt.Fprintf(w, "  %s  fails on its third step (UNKNOWN_CALL, with a diagnostic and fixes)\n", demoFailsID)
-	fmt.Fprintf(w, "  %s  is cancelled\n", demoCancelsID)
-	fmt.Fprintf(w, "  %s  times out\n\n", demoTimesOutID)
-	fmt.Fprintln(w, "Point bctrl at it:")
-	fmt.Fprintf(w, "  export BCTRL_BASE_URL=%s\n", url)
+	w.printf("bctrl dev server listening on %s\n\n", url)
+	w.printf("Demo invocations (a state change every %v; they start over %v after they end):\n", tick, demoHold)
+	w.printf("  %s  succeeds after 5 steps\n", demoSucceedsID)
+	w.printf("  %s  fails on its third step (UNKNOWN_CALL, with a diagnostic and fixes)\n", demoFailsID)
+	w.printf("  %s  is cancelled\n", demoCancelsID)
+	w.printf("  %s  times out\n\n", demoTimesOutID)
+	w.printf("Point bctrl at it:\n")
+	w.printf("  export BCTRL_BASE_URL=%s\n", url)
 	if keyGiven {
 		// Never print a key the user chose.
-		fmt.Fprintln(w, "  export BCTRL_API_KEY=...  # the key you passed with --api-key")
+		w.printf("  export BCTRL_API_KEY=...  # the key you passed with --api-key\n")
 	} else {
-		fmt.Fprintf(w, "  export BCTRL_API_KEY=%s\n", key)
+		w.printf("  export BCTRL_API_KEY=%s\n", key)
 	}
-	fmt.Fprintf(w, "  bctrl invocations wait %s\n\n", demoSucceedsID)
-	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+	w.printf("  bctrl invocations wait %s\n\n", demoSucceedsID)
+	w.printf("Press Ctrl-C to stop.\n")
 }
 
 // writeFileAtomic writes data to path through a temporary file in the same

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -690,5 +693,49 @@ func TestCompletion(t *testing.T) {
 	r = runCLI(t, nil, "completion", "tcsh")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "tcsh"`) {
 		t.Errorf("completion tcsh: exit code %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestStdoutWriteError runs commands with stdout on /dev/full, where
+// every write fails: the exit code is exitOutput and stderr says why,
+// instead of exit 0 with nothing written. A failure whose own code says
+// more keeps it.
+func TestStdoutWriteError(t *testing.T) {
+	t.Parallel()
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	srv := newServer(t)
+	scriptSucceeds(srv, "inv-1")
+	scriptFails(srv, "inv-2")
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"version"}, exitOutput},
+		{[]string{"version", "-o", "json"}, exitOutput},
+		{[]string{"--help"}, exitOutput},
+		{[]string{"invocations", "get", "inv-1"}, exitOutput},
+		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOutput},
+		{append([]string{"invocations", "wait", "inv-2"}, fast...), exitOutput}, // 1, but the summary is lost
+		{[]string{"invocations", "get", "inv-missing", "-o", "json"}, exitNotFound},
+	} {
+		cmd := exec.CommandContext(t.Context(), bin, tt.args...)
+		cmd.Env = envFor(srv)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("bctrl %q > /dev/full: exit code %d, want %d; stderr:\n%s", tt.args, code, tt.want, stderr.String())
+		}
 	}
 }

@@ -20,6 +20,7 @@ const (
 	exitAuth        = 4   // 401 or 403: the API key is missing, wrong or not allowed
 	exitAPI         = 5   // any other API or network error, after retries
 	exitTimeout     = 6   // --timeout passed: wait, before the invocation ended; get, before an answer
+	exitOutput      = 7   // stdout could not be written; replaces 0 and 1, whose output is the point
 	exitInterrupted = 130 // SIGINT or SIGTERM before the command finished
 )
 
@@ -33,6 +34,8 @@ const exitCodeHelp = `Exit codes:
   5    any other API or network error, after retries
   6    --timeout reached (wait: before the invocation ended; get: before the
        API answered)
+  7    stdout could not be written (a full disk, a closed file); it replaces
+       0 and 1, whose output is the point
   130  interrupted (SIGINT or SIGTERM)`
 
 // usageError is a mistake on the command line or in the configuration:

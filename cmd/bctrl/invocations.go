@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,7 +43,7 @@ func (o outputFlag) check() error {
 func (o outputFlag) json() bool { return *o.format == "json" }
 
 // print writes inv to w in the chosen format.
-func (o outputFlag) print(w io.Writer, inv *client.Invocation) error {
+func (o outputFlag) print(w *termOut, inv *client.Invocation) error {
 	if o.json() {
 		return printJSON(w, inv)
 	}
@@ -55,15 +54,15 @@ func (o outputFlag) print(w io.Writer, inv *client.Invocation) error {
 // outputUsage is the help of -o for get and wait.
 const outputUsage = "output format: text or json (the invocation as the API sent it; see \"bctrl --help\" for failures)"
 
-// printJSON writes the invocation's JSON as received, indented.
-func printJSON(w io.Writer, inv *client.Invocation) error {
+// printJSON writes the invocation's JSON as received, indented; the
+// boundary writes unsafe runes in its strings as JSON escapes.
+func printJSON(w *termOut, inv *client.Invocation) error {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, inv.Raw(), "", "  "); err != nil {
 		return fmt.Errorf("indent invocation JSON: %w", err)
 	}
 	buf.WriteByte('\n')
-	_, err := w.Write(buf.Bytes())
-	return err
+	return w.writeJSON(buf.Bytes())
 }
 
 func (a *app) getCmd() *cobra.Command {

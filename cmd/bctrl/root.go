@@ -19,7 +19,9 @@ import (
 // environment, and whether stderr is a terminal. Tests build one with
 // their own buffers and environment and call run, without a subprocess.
 type app struct {
-	stdout, stderr io.Writer
+	// stdout and stderr are the CLI's only way out: every print goes
+	// through them (see output.go).
+	stdout, stderr *termOut
 	getenv         func(string) string
 	isTerminal     func(io.Writer) bool // whether to draw a progress bar on w
 	now            func() time.Time
@@ -32,20 +34,25 @@ type app struct {
 	maxRetries int
 	debug      bool
 
+	args   []string // the command line, for keys given before cobra parsed them
+	scrubs scrubCache
+
 	// output is the -o flag of the command that runs (get, wait, version):
 	// with "json", a failure is also reported as a JSON object on stdout.
 	output string
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
-	return &app{
-		stdout:     stdout,
-		stderr:     stderr,
+	a := &app{
+		stdout:     newTermOut(stdout),
+		stderr:     newTermOut(stderr),
 		getenv:     getenv,
 		isTerminal: isTerminal,
 		now:        time.Now,
 		buildInfo:  debug.ReadBuildInfo,
 	}
+	a.stdout.scrub, a.stderr.scrub = a.scrub, a.scrub
+	return a
 }
 
 // isTerminal reports whether w is a terminal.
@@ -56,8 +63,23 @@ func isTerminal(w io.Writer) bool {
 
 // run executes args and returns the exit code. It prints every error to
 // stderr itself, and with -o json also as a JSON object on stdout; cobra
-// prints only help.
+// prints only help. A failed write to stdout turns a success (0) or an
+// invocation that ended without success (1), whose output is the point,
+// into exitOutput; other codes stay, since they say more.
 func (a *app) run(ctx context.Context, args []string) int {
+	a.args = args
+	code := a.execute(ctx, args)
+	if err := a.stdout.flush(); err != nil {
+		a.stderr.printf("bctrl: write to stdout: %v\n", err)
+		if code == exitOK || code == exitFailed {
+			code = exitOutput
+		}
+	}
+	a.stderr.flush()
+	return code
+}
+
+func (a *app) execute(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(append([]string{}, args...)) // non-nil: never fall back to os.Args
 	cmd, err := root.ExecuteContextC(ctx)
