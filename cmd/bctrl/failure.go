@@ -39,6 +39,9 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 		}
 	case code == exitAuth:
 		e.printf("Check the API key given with --api-key or %s.\n", client.EnvAPIKey)
+	case wrongEndpoint(err):
+		e.printf("The server answered 404 without the API's %s code: check --base-url (or %s), "+
+			"which should be the API's root, such as %s.\n", invocationNotFound, client.EnvBaseURL, client.DefaultBaseURL)
 	}
 }
 

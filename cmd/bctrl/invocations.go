@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,10 +16,11 @@ import (
 
 func (a *app) invocationsCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "invocations",
-		Short: "Get an invocation or wait for it to finish",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  markRan(groupRunE),
+		Use:     "invocations",
+		Aliases: []string{"inv"},
+		Short:   "Get an invocation or wait for it to finish",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    markRan(groupRunE),
 	}
 	cmd.AddCommand(a.getCmd(), a.waitCmd())
 	return cmd
@@ -65,6 +67,15 @@ func printJSON(w *termOut, inv *client.Invocation) error {
 	return w.writeJSON(buf.Bytes())
 }
 
+// checkID refuses an id that is empty or only whitespace before any
+// request: sent as is, it would be a request for "/v1/invocations/%20".
+func checkID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return usagef("invalid id %q: it is blank", id)
+	}
+	return nil
+}
+
 func (a *app) getCmd() *cobra.Command {
 	var timeout time.Duration
 	out := outputFlag{format: &a.output}
@@ -88,6 +99,9 @@ with code 6, as wait does (see "bctrl --help" for the others).`,
 			}
 			if timeout < 0 {
 				return usagef("--timeout must not be negative, got %v", timeout)
+			}
+			if err := checkID(args[0]); err != nil {
+				return err
 			}
 			c, err := a.newClient()
 			if err != nil {
@@ -145,6 +159,9 @@ the error and the invocation (see "bctrl --help").`,
 			}
 			if pollMin <= 0 || pollMax < pollMin {
 				return usagef("need 0 < --poll-min <= --poll-max, got %v and %v", pollMin, pollMax)
+			}
+			if err := checkID(args[0]); err != nil {
+				return err
 			}
 			c, err := a.newClient()
 			if err != nil {
