@@ -33,6 +33,7 @@ type devAPI struct {
 	key  string
 	now  func() time.Time
 	demo *timelines
+	sim  *simulator // nil without --simulate
 	log  *requestLog
 
 	mu          sync.Mutex
@@ -67,6 +68,9 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 		backend: b,
 
 		rotateAfter: backendRequests,
+	}
+	if cfg.simulate {
+		d.sim = newSimulator(cfg.tick, cfg.limits.simulateMaxIDs)
 	}
 	return d, nil
 }
@@ -123,12 +127,19 @@ func (d *devAPI) backendFor(r *http.Request) *bctrltest.Server {
 	return d.backend
 }
 
-// state returns id's state at now, if it is a demo invocation.
+// state returns id's state at now: a demo invocation's, else with
+// --simulate a simulated one's.
 func (d *devAPI) state(id string, now time.Time) (gen.Invocation, bool) {
 	if id == "" {
 		return gen.Invocation{}, false
 	}
-	return d.demo.at(id, now)
+	if inv, ok := d.demo.at(id, now); ok {
+		return inv, true
+	}
+	if d.sim != nil {
+		return d.sim.at(id, now), true
+	}
+	return gen.Invocation{}, false
 }
 
 // pathID returns the invocation id r's path addresses, or "", as

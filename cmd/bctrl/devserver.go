@@ -45,6 +45,7 @@ type devLimits struct {
 	maxConns          int           // connections open at once; more wait to be accepted
 	shutdownTimeout   time.Duration // for requests in flight after SIGINT or SIGTERM
 	requestLog        int           // requests kept in the log
+	simulateMaxIDs    int           // simulated ids kept
 }
 
 var defaultDevLimits = devLimits{
@@ -56,7 +57,11 @@ var defaultDevLimits = devLimits{
 	maxConns:          256,
 	shutdownTimeout:   3 * time.Second,
 	requestLog:        256,
+	simulateMaxIDs:    defaultSimulateMaxIDs,
 }
+
+// simLimitText says how long the longest simulated course takes.
+var simLimitText = fmt.Sprintf("%d ticks (%v with\nthe default tick)", simMaxTicks, simMaxTicks*defaultTick)
 
 // defaultTick is the default of --tick.
 const defaultTick = 900 * time.Millisecond
@@ -67,6 +72,7 @@ func (a *app) devServerCmd() *cobra.Command {
 		apiKey    string
 		readyFile string
 		tick      time.Duration
+		simulate  bool
 		lim       = defaultDevLimits
 	)
 	cmd := &cobra.Command{
@@ -76,6 +82,13 @@ func (a *app) devServerCmd() *cobra.Command {
 invocations that move through their states in real time: one succeeds after
 several steps, one fails on a step error with a diagnostic and fixes, one is
 cancelled and one times out. They start over a while after they end.
+
+With --simulate it answers for any other id too: the first GET of an id
+starts a simulated invocation whose outcome (succeeded, failed, timed_out or
+cancelled), steps, timing and failure derive from a hash of the id, so the
+same id always runs the same way, and which ends within ` + simLimitText + `. A load test can use thousands of ids; the server keeps
+--simulate-max-ids of them (least recently used forgotten first; a forgotten
+id starts over).
 
 It prints the ids, the base URL and the lines to export, and runs until
 SIGINT or SIGTERM (exit code 0); requests still in flight then get
@@ -99,7 +112,7 @@ Authorization value redacted), which GET /_dev/requests returns as JSON.`,
 			if f := cmd.Flags().Lookup("api-key"); f.Changed {
 				key, keyGiven = apiKey, true
 			}
-			srv, err := startDevServer(devConfig{addr: addr, key: key, tick: tick, limits: lim})
+			srv, err := startDevServer(devConfig{addr: addr, key: key, tick: tick, simulate: simulate, limits: lim})
 			if err != nil {
 				return err
 			}
@@ -110,7 +123,7 @@ Authorization value redacted), which GET /_dev/requests returns as JSON.`,
 				}
 				defer os.Remove(readyFile)
 			}
-			a.printDevServer(srv.url, key, keyGiven, tick)
+			a.printDevServer(srv.url, key, keyGiven, tick, simulate)
 
 			select {
 			case <-cmd.Context().Done():
@@ -131,7 +144,9 @@ Authorization value redacted), which GET /_dev/requests returns as JSON.`,
 	// Shadows the global --api-key: here it is the key the server accepts.
 	f.StringVar(&apiKey, "api-key", "", `API key the server accepts (default "`+demoAPIKey+`")`)
 	f.StringVar(&readyFile, "ready-file", "", "write the base URL to this file once listening")
-	f.DurationVar(&tick, "tick", defaultTick, "time between two state changes of a demo invocation")
+	f.DurationVar(&tick, "tick", defaultTick, "time between two state changes of a demo or simulated invocation")
+	f.BoolVar(&simulate, "simulate", false, "answer for any id with a simulated invocation derived from the id")
+	f.IntVar(&lim.simulateMaxIDs, "simulate-max-ids", lim.simulateMaxIDs, "simulated ids kept (about 175 bytes each); the least recently used is forgotten first")
 	f.IntVar(&lim.maxConns, "max-conns", lim.maxConns, "connections served at once; more wait to be accepted")
 	f.IntVar(&lim.maxHeaderBytes, "max-header-bytes", lim.maxHeaderBytes, "largest request line and headers; larger requests get 431")
 	f.DurationVar(&lim.readHeaderTimeout, "read-header-timeout", lim.readHeaderTimeout, "time to read a request's headers")
@@ -160,7 +175,7 @@ func (l devLimits) check() error {
 		v    int
 	}{
 		{"--max-conns", l.maxConns}, {"--max-header-bytes", l.maxHeaderBytes},
-		{"--request-log", l.requestLog},
+		{"--request-log", l.requestLog}, {"--simulate-max-ids", l.simulateMaxIDs},
 	} {
 		if n.v <= 0 {
 			return usagef("%s must be positive, got %d", n.name, n.v)
@@ -169,7 +184,7 @@ func (l devLimits) check() error {
 	return nil
 }
 
-func (a *app) printDevServer(url, key string, keyGiven bool, tick time.Duration) {
+func (a *app) printDevServer(url, key string, keyGiven bool, tick time.Duration, simulate bool) {
 	w := a.stdout
 	w.printf("bctrl dev server listening on %s\n\n", url)
 	w.printf("Demo invocations (a state change every %v; they start over %v after they end):\n", tick, demoHold)
@@ -177,6 +192,9 @@ func (a *app) printDevServer(url, key string, keyGiven bool, tick time.Duration)
 	w.printf("  %s  fails on its third step (UNKNOWN_CALL, with a diagnostic and fixes)\n", demoFailsID)
 	w.printf("  %s  is cancelled\n", demoCancelsID)
 	w.printf("  %s  times out\n", demoTimesOutID)
+	if simulate {
+		w.printf("Any other id: a simulated invocation derived from the id, ending within %v.\n", simMaxTicks*tick)
+	}
 	w.printf("\nPoint bctrl at it:\n")
 	w.printf("  export BCTRL_BASE_URL=%s\n", url)
 	if keyGiven {
@@ -191,10 +209,11 @@ func (a *app) printDevServer(url, key string, keyGiven bool, tick time.Duration)
 
 // devConfig is what startDevServer needs.
 type devConfig struct {
-	addr   string
-	key    string
-	tick   time.Duration
-	limits devLimits
+	addr     string
+	key      string
+	tick     time.Duration
+	simulate bool
+	limits   devLimits
 }
 
 // devServer is a running dev server.
@@ -207,8 +226,8 @@ type devServer struct {
 	closeOnce  sync.Once
 }
 
-// startDevServer listens on cfg.addr and serves the demo invocations
-// within cfg.limits.
+// startDevServer listens on cfg.addr and serves the demo invocations (and
+// with cfg.simulate, any id) within cfg.limits.
 func startDevServer(cfg devConfig) (*devServer, error) {
 	api, err := newDevAPI(cfg)
 	if err != nil {

@@ -20,13 +20,13 @@ import (
 
 // startTestDevServer starts a dev server in process on a free port, with
 // the default limits changed by tweak.
-func startTestDevServer(t *testing.T, tweak func(*devLimits)) *devServer {
+func startTestDevServer(t *testing.T, simulate bool, tweak func(*devLimits)) *devServer {
 	t.Helper()
 	lim := defaultDevLimits
 	if tweak != nil {
 		tweak(&lim)
 	}
-	s, err := startDevServer(devConfig{addr: "127.0.0.1:0", key: secretKey, tick: 20 * time.Millisecond, limits: lim})
+	s, err := startDevServer(devConfig{addr: "127.0.0.1:0", key: secretKey, tick: 20 * time.Millisecond, simulate: simulate, limits: lim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,28 +127,28 @@ const requestHead = "GET /v1/invocations/" + demoSucceedsID + " HTTP/1.1\r\nHost
 
 func TestDevServerReadHeaderTimeout(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.readHeaderTimeout = 100 * time.Millisecond })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.readHeaderTimeout = 100 * time.Millisecond })
 	c := dialRaw(t, s, requestHead) // the headers never end
 	closedWithin(t, c, 3*time.Second)
 }
 
 func TestDevServerReadTimeout(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.readTimeout = 200 * time.Millisecond })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.readTimeout = 200 * time.Millisecond })
 	c := dialRaw(t, s, requestHead+"Content-Length: 100000\r\n\r\nonly the start of the body")
 	closedWithin(t, c, 3*time.Second)
 }
 
 func TestDevServerIdleTimeout(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.idleTimeout = 100 * time.Millisecond })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.idleTimeout = 100 * time.Millisecond })
 	c := dialRaw(t, s, requestHead+"\r\n") // one request, then nothing
 	closedWithin(t, c, 3*time.Second)
 }
 
 func TestDevServerMaxHeaderBytes(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.maxHeaderBytes = 8 << 10 })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.maxHeaderBytes = 8 << 10 })
 	for _, tt := range []struct {
 		pad  int
 		want int
@@ -181,7 +181,7 @@ func TestDevServerMaxHeaderBytes(t *testing.T) {
 // never finish their headers: the next request waits until one closes.
 func TestDevServerMaxConns(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.maxConns = 2 })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.maxConns = 2 })
 	stalled := []net.Conn{dialRaw(t, s, requestHead), dialRaw(t, s, requestHead)}
 	if _, _, err := devGet(t, s, "/v1/invocations/"+demoSucceedsID, nil, 300*time.Millisecond); err == nil {
 		t.Fatal("a third connection was served while two held the limit")
@@ -198,7 +198,7 @@ func TestDevServerMaxConns(t *testing.T) {
 // returns only the last ones, cut short, the key redacted.
 func TestDevServerRequestLog(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.requestLog = 8 })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.requestLog = 8 })
 	header := http.Header{}
 	for i := range 40 {
 		header.Set("X-Field-"+strconv.Itoa(i), strings.Repeat("v", 1<<10))
@@ -262,7 +262,7 @@ func TestDevServerRequestLog(t *testing.T) {
 // only, however many and however large the requests were.
 func TestDevServerBackendBounded(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, nil)
+	s := startTestDevServer(t, false, nil)
 	s.api.mu.Lock()
 	s.api.rotateAfter = 10
 	s.api.mu.Unlock()
@@ -290,7 +290,7 @@ func TestDevServerBackendBounded(t *testing.T) {
 // the connection.
 func TestDevServerShutdownWithStalledClient(t *testing.T) {
 	t.Parallel()
-	s := startTestDevServer(t, func(l *devLimits) { l.readTimeout = time.Minute })
+	s := startTestDevServer(t, false, func(l *devLimits) { l.readTimeout = time.Minute })
 	c := dialRaw(t, s, requestHead+"Content-Length: 100000\r\n\r\nstalled")
 	waitLogged(t, s, 1)
 	start := time.Now()

@@ -594,6 +594,10 @@ func TestDevServer(t *testing.T) {
 			t.Errorf("wait %s: no step result %q in the summary:\n%s", id, re, r.stdout)
 		}
 	}
+	// Without --simulate, any other id does not exist.
+	if r := runCLI(t, env, "invocations", "get", "5e1a0000-0000-4000-8000-000000000000"); r.code != exitNotFound {
+		t.Errorf("an unknown id: exit code %d, want %d; stderr:\n%s", r.code, exitNotFound, r.stderr)
+	}
 	r := runCLI(t, env, "invocations", "get", demoFailsID)
 	for _, s := range []string{"UNKNOWN_CALL", "Fixes:", "Docs: https://"} {
 		if !strings.Contains(r.stdout, s) {
