@@ -5,12 +5,19 @@ import (
 
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
+	"github.com/bctrlhq/sdk-go/gen"
 )
+
+// advancer takes invocations that move through states over time, as
+// bctrltest.Server.Advance does; the dev server's timelines implement it.
+type advancer interface {
+	Advance(id string, every time.Duration, states ...gen.Invocation)
+}
 
 // armDemo registers the four demo invocations on srv, created at now and
 // moving to their next state every tick. It returns the number of states of
 // the longest one: after that many ticks all four have ended.
-func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
+func armDemo(srv advancer, tick time.Duration, now time.Time) int {
 	created := now.UTC().Truncate(time.Millisecond) // the API's precision
 	longest := 0
 
@@ -89,12 +96,8 @@ func armDemo(srv *bctrltest.Server, tick time.Duration, now time.Time) int {
 	return longest
 }
 
-// advanceDemo registers states for id and returns how many there are. Its
-// type parameter spares this package from naming the generated model type:
-// cmd/ depends on client and bctrltest only.
-func advanceDemo[S any](srv interface {
-	Advance(id string, every time.Duration, states ...S)
-}, id string, tick time.Duration, states ...S) int {
+// advanceDemo registers states for id and returns how many there are.
+func advanceDemo(srv advancer, id string, tick time.Duration, states ...gen.Invocation) int {
 	srv.Advance(id, tick, states...)
 	return len(states)
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -591,6 +594,10 @@ func TestDevServer(t *testing.T) {
 			t.Errorf("wait %s: no step result %q in the summary:\n%s", id, re, r.stdout)
 		}
 	}
+	// Without --simulate, any other id does not exist.
+	if r := runCLI(t, env, "invocations", "get", "5e1a0000-0000-4000-8000-000000000000"); r.code != exitNotFound {
+		t.Errorf("an unknown id: exit code %d, want %d; stderr:\n%s", r.code, exitNotFound, r.stderr)
+	}
 	r := runCLI(t, env, "invocations", "get", demoFailsID)
 	for _, s := range []string{"UNKNOWN_CALL", "Fixes:", "Docs: https://"} {
 		if !strings.Contains(r.stdout, s) {
@@ -691,4 +698,135 @@ func TestCompletion(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "tcsh"`) {
 		t.Errorf("completion tcsh: exit code %d, stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestStdoutWriteError runs commands with stdout on /dev/full, where
+// every write fails: the exit code is exitOutput and stderr says why,
+// instead of exit 0 with nothing written. A failure whose own code says
+// more keeps it.
+func TestStdoutWriteError(t *testing.T) {
+	t.Parallel()
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	srv := newServer(t)
+	scriptSucceeds(srv, "inv-1")
+	scriptFails(srv, "inv-2")
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"version"}, exitOutput},
+		{[]string{"version", "-o", "json"}, exitOutput},
+		{[]string{"--version"}, exitOutput},
+		{[]string{"--help"}, exitOutput},
+		{[]string{"invocations", "get", "inv-1"}, exitOutput},
+		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOutput},
+		{append([]string{"invocations", "wait", "inv-2"}, fast...), exitOutput}, // 1, but the summary is lost
+		{[]string{"invocations", "get", "inv-missing", "-o", "json"}, exitNotFound},
+	} {
+		cmd := exec.CommandContext(t.Context(), bin, tt.args...)
+		cmd.Env = envFor(srv)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("bctrl %q > /dev/full: exit code %d, want %d; stderr:\n%s", tt.args, code, tt.want, stderr.String())
+		}
+	}
+}
+
+// TestCLIHabits covers what users of gh and kubectl reach for: --version,
+// the inv alias, blank ids refused before any request, a 404 that is not
+// the API's telling the user to check --base-url, and --insecure-http.
+func TestCLIHabits(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	scriptSucceeds(srv, "inv-1")
+	srv.Fault("inv-404", bctrltest.Fault{Status: http.StatusNotFound, Body: "404 page not found", ContentType: "text/plain"})
+	env := envFor(srv)
+
+	t.Run("--version", func(t *testing.T) {
+		flag, cmd := runCLI(t, nil, "--version"), runCLI(t, nil, "version")
+		if flag.code != exitOK || flag.stdout != cmd.stdout || !strings.Contains(flag.stdout, "API spec:") {
+			t.Errorf("--version: exit code %d, stdout:\n%s\nwant as version's:\n%s", flag.code, flag.stdout, cmd.stdout)
+		}
+		if r := runCLI(t, nil); r.code != exitOK || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("bctrl alone: exit code %d, stdout:\n%s", r.code, r.stdout)
+		}
+	})
+	t.Run("inv alias", func(t *testing.T) {
+		if r := runCLI(t, env, "inv", "get", "inv-1"); r.code != exitOK || !strings.Contains(r.stdout, "Status:") {
+			t.Errorf("inv get: exit code %d; stderr:\n%s", r.code, r.stderr)
+		}
+		if r := runCLI(t, env, "--help"); !regexp.MustCompile(`(?m)^Exit codes:$`).MatchString(r.stdout) || !strings.Contains(r.stdout, "7    stdout could not be written") {
+			t.Errorf("help has no exit code table:\n%s", r.stdout)
+		}
+	})
+	t.Run("blank ids", func(t *testing.T) {
+		before := len(srv.Requests())
+		for _, args := range [][]string{
+			{"invocations", "get", " "},
+			{"invocations", "get", ""},
+			{"inv", "wait", "\t \n"},
+			{"invocations", "get", " ", "-o", "json"},
+		} {
+			r := runCLI(t, env, args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "bctrl: invalid id ") || !strings.Contains(r.stderr, "it is blank") {
+				t.Errorf("bctrl %q: exit code %d, stderr:\n%s", args, r.code, r.stderr)
+			}
+		}
+		if n := len(srv.Requests()) - before; n != 0 {
+			t.Errorf("%d requests sent for blank ids", n)
+		}
+	})
+	t.Run("404 from elsewhere", func(t *testing.T) {
+		for _, tt := range []struct {
+			env  []string
+			args []string
+			code string
+		}{
+			{[]string{"BCTRL_BASE_URL=" + srv.URL + "/api", "BCTRL_API_KEY=" + secretKey}, []string{"invocations", "get", "inv-1"}, "route.not_found"},
+			{env, []string{"invocations", "get", "inv-404", "--max-retries", "0"}, "api_error"},
+			{[]string{"BCTRL_BASE_URL=" + srv.URL + "/api", "BCTRL_API_KEY=" + secretKey}, append([]string{"invocations", "wait", "inv-1"}, fast...), "route.not_found"},
+		} {
+			r := runCLI(t, tt.env, tt.args...)
+			if r.code != exitAPI || !strings.Contains(r.stderr, "404 Not Found") || !strings.Contains(r.stderr, "check --base-url") {
+				t.Errorf("bctrl %q: exit code %d, want %d; stderr:\n%s", tt.args, r.code, exitAPI, r.stderr)
+			}
+			r = runCLI(t, tt.env, append(tt.args, "-o", "json")...)
+			if f := decodeFailure(t, r.stdout); f.Error.Code != tt.code || *f.Error.ExitCode != exitAPI {
+				t.Errorf("bctrl %q -o json: %+v", tt.args, f.Error)
+			}
+		}
+		// The API's own 404 stays 3, without the hint.
+		if r := runCLI(t, env, "invocations", "get", "inv-missing"); r.code != exitNotFound || strings.Contains(r.stderr, "--base-url") {
+			t.Errorf("invocation.not_found: exit code %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("--insecure-http", func(t *testing.T) {
+		// 192.0.2.1 is TEST-NET-1: not loopback, and nothing answers.
+		plain := []string{"BCTRL_BASE_URL=http://192.0.2.1:9", "BCTRL_API_KEY=" + secretKey}
+		r := runCLI(t, plain, "invocations", "get", "inv-1")
+		if r.code != exitUsage || !strings.Contains(r.stderr, "add --insecure-http") || strings.Contains(r.stderr, "WithInsecureHTTP") {
+			t.Errorf("plain http: exit code %d, stderr:\n%s", r.code, r.stderr)
+		}
+		r = runCLI(t, plain, "--insecure-http", "--max-retries", "0", "invocations", "get", "inv-1", "--timeout", "100ms")
+		if r.code == exitUsage || r.code == exitOK {
+			t.Errorf("--insecure-http: exit code %d, want a network error or a timeout; stderr:\n%s", r.code, r.stderr)
+		}
+		// Loopback needs no flag.
+		if r := runCLI(t, env, "invocations", "get", "inv-1"); r.code != exitOK {
+			t.Errorf("loopback: exit code %d; stderr:\n%s", r.code, r.stderr)
+		}
+	})
 }

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,43 +28,31 @@ const jsonOutputHelp = `JSON output (-o json):
   interrupted, invocation_failed, invocation_cancelled, invocation_timed_out,
   invocation_unknown_status.`
 
-// minRedactLen is the shortest key redact removes from messages; a shorter
-// value would mangle unrelated text, and no real key is that short.
-const minRedactLen = 8
-
-// redact removes the API key from s. The client never puts the key in an
-// error or a log record, but an argument or a server's message might echo
-// it (a key pasted as an id, which also lands in request paths).
-func (a *app) redact(s string) string {
-	for _, key := range []string{a.apiKey, a.getenv(client.EnvAPIKey)} {
-		if key = strings.TrimSpace(key); len(key) >= minRedactLen {
-			s = strings.ReplaceAll(s, key, "[redacted]")
-			s = strings.ReplaceAll(s, url.PathEscape(key), "[redacted]")
-		}
-	}
-	return s
-}
-
 // printError writes err to stderr for people, with a hint for some codes.
 func (a *app) printError(cmd *cobra.Command, err error, code int) {
-	msg := "bctrl: " + a.errorMessage(err, code)
-	switch code {
-	case exitUsage:
+	e := a.stderr
+	e.printf("bctrl: %s\n", a.errorMessage(err, code))
+	switch {
+	case code == exitUsage:
 		if cmd != nil && !errors.Is(err, errNoAPIKey) {
-			msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd.CommandPath())
+			e.printf("Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
-	case exitAuth:
-		msg += "\nCheck the API key given with --api-key or " + client.EnvAPIKey + "."
+	case code == exitAuth:
+		e.printf("Check the API key given with --api-key or %s.\n", client.EnvAPIKey)
+	case wrongEndpoint(err):
+		e.printf("The server answered 404 without the API's %s code: check --base-url (or %s), "+
+			"which should be the API's root, such as %s.\n", invocationNotFound, client.EnvBaseURL, client.DefaultBaseURL)
 	}
-	fmt.Fprintln(a.stderr, msg)
 }
 
-// errorMessage is err's message, redacted, without the "bctrl: " prefix.
+// errorMessage is err's message, scrubbed, without the "bctrl: " prefix.
+// The SDK scrubs what it returns; the message may also echo an argument
+// or come from cobra.
 func (a *app) errorMessage(err error, code int) string {
 	if code == exitInterrupted {
 		return "interrupted"
 	}
-	return strings.TrimPrefix(a.redact(err.Error()), "bctrl: ")
+	return strings.TrimPrefix(a.scrub(err.Error()), "bctrl: ")
 }
 
 // jsonErrors reports whether cmd's failure is also reported as JSON: the
@@ -117,8 +104,6 @@ type failureJSON struct {
 
 // printErrorJSON writes the JSON object of a failure to stdout.
 func (a *app) printErrorJSON(err error, code int) {
-	// The SDK scrubs the key from an error's fields; the message is
-	// redacted here too, since it may echo a command-line argument.
 	out := failureJSON{Error: errorJSON{
 		Code:      errorCode(err, code),
 		Message:   a.errorMessage(err, code),
@@ -128,12 +113,21 @@ func (a *app) printErrorJSON(err error, code int) {
 	if inv := invocationOf(err); inv != nil && json.Valid(inv.Raw()) {
 		out.Invocation = inv.Raw()
 	}
-	enc := json.NewEncoder(a.stdout)
+	if err := a.printJSONValue(out); err != nil {
+		a.stderr.printf("bctrl: write the JSON error: %v\n", err)
+	}
+}
+
+// printJSONValue writes v to stdout as indented JSON.
+func (a *app) printJSONValue(v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		fmt.Fprintf(a.stderr, "bctrl: write the JSON error: %v\n", err)
+	if err := enc.Encode(v); err != nil {
+		return err
 	}
+	return a.stdout.writeJSON(buf.Bytes())
 }
 
 // errorCode is the "code" of a failure: the API's error code when it sent

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,10 +16,11 @@ import (
 
 func (a *app) invocationsCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "invocations",
-		Short: "Get an invocation or wait for it to finish",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  markRan(groupRunE),
+		Use:     "invocations",
+		Aliases: []string{"inv"},
+		Short:   "Get an invocation or wait for it to finish",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    markRan(groupRunE),
 	}
 	cmd.AddCommand(a.getCmd(), a.waitCmd())
 	return cmd
@@ -44,7 +45,7 @@ func (o outputFlag) check() error {
 func (o outputFlag) json() bool { return *o.format == "json" }
 
 // print writes inv to w in the chosen format.
-func (o outputFlag) print(w io.Writer, inv *client.Invocation) error {
+func (o outputFlag) print(w *termOut, inv *client.Invocation) error {
 	if o.json() {
 		return printJSON(w, inv)
 	}
@@ -55,15 +56,24 @@ func (o outputFlag) print(w io.Writer, inv *client.Invocation) error {
 // outputUsage is the help of -o for get and wait.
 const outputUsage = "output format: text or json (the invocation as the API sent it; see \"bctrl --help\" for failures)"
 
-// printJSON writes the invocation's JSON as received, indented.
-func printJSON(w io.Writer, inv *client.Invocation) error {
+// printJSON writes the invocation's JSON as received, indented; the
+// boundary writes unsafe runes in its strings as JSON escapes.
+func printJSON(w *termOut, inv *client.Invocation) error {
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, inv.Raw(), "", "  "); err != nil {
 		return fmt.Errorf("indent invocation JSON: %w", err)
 	}
 	buf.WriteByte('\n')
-	_, err := w.Write(buf.Bytes())
-	return err
+	return w.writeJSON(buf.Bytes())
+}
+
+// checkID refuses an id that is empty or only whitespace before any
+// request: sent as is, it would be a request for "/v1/invocations/%20".
+func checkID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return usagef("invalid id %q: it is blank", id)
+	}
+	return nil
 }
 
 func (a *app) getCmd() *cobra.Command {
@@ -89,6 +99,9 @@ with code 6, as wait does (see "bctrl --help" for the others).`,
 			}
 			if timeout < 0 {
 				return usagef("--timeout must not be negative, got %v", timeout)
+			}
+			if err := checkID(args[0]); err != nil {
+				return err
 			}
 			c, err := a.newClient()
 			if err != nil {
@@ -146,6 +159,9 @@ the error and the invocation (see "bctrl --help").`,
 			}
 			if pollMin <= 0 || pollMax < pollMin {
 				return usagef("need 0 < --poll-min <= --poll-max, got %v and %v", pollMin, pollMax)
+			}
+			if err := checkID(args[0]); err != nil {
+				return err
 			}
 			c, err := a.newClient()
 			if err != nil {

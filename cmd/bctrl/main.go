@@ -12,11 +12,18 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// After the first signal, a second one kills the process as usual.
-		<-ctx.Done()
-		stop()
+		// The first signal cancels the command, which stops and cleans
+		// up (exit code 130, or 0 for the dev server); a second one ends
+		// the process at once. The channel stays registered, so the
+		// second signal cannot slip through while the first is handled.
+		<-sigs
+		cancel()
+		<-sigs
+		os.Exit(exitInterrupted)
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -30,6 +30,11 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	// BCTRL_TEST_BIN runs the end-to-end tests against another build, such
+	// as one of an older commit, to see which of them it fails.
+	if bin = os.Getenv("BCTRL_TEST_BIN"); bin != "" {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "bctrl-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -22,7 +22,7 @@ type reporter interface {
 // otherwise (a pipe, a file, CI logs), or with --debug, whose records would
 // break up a bar redrawn in place.
 func (a *app) newReporter() reporter {
-	if a.isTerminal(a.stderr) && !a.debug {
+	if a.isTerminal(a.stderr.w) && !a.debug {
 		return &barReporter{w: a.stderr}
 	}
 	return &lineReporter{w: a.stderr, now: a.now}
@@ -31,18 +31,18 @@ func (a *app) newReporter() reporter {
 // lineReporter writes one line per change, such as
 // "12:00:01 running step 2/5 clicking Sign in".
 type lineReporter struct {
-	w   io.Writer
+	w   *termOut
 	now func() time.Time
 }
 
 func (r *lineReporter) update(inv *client.Invocation) {
-	line := r.now().Format(time.TimeOnly) + " " + clean(string(inv.Status))
+	var progress string
 	if p := inv.Progress; p != nil {
 		if s := progressText(p); s != "" {
-			line += " " + s
+			progress = " " + s
 		}
 	}
-	fmt.Fprintln(r.w, line)
+	r.w.printf("%s %s%s\n", r.now().Format(time.TimeOnly), inv.Status, progress)
 }
 
 func (r *lineReporter) done(*client.Invocation, error) {}
@@ -50,7 +50,7 @@ func (r *lineReporter) done(*client.Invocation, error) {}
 // barReporter draws a progress bar of steps done out of the total, with the
 // status and message as its description.
 type barReporter struct {
-	w   io.Writer
+	w   *termOut
 	bar *progressbar.ProgressBar
 }
 
@@ -63,21 +63,21 @@ func (r *barReporter) update(inv *client.Invocation) {
 		// A known maximum from the start: the library's spinner mode runs a
 		// goroutine that outlives the bar.
 		r.bar = progressbar.NewOptions(1,
-			progressbar.OptionSetWriter(r.w),
+			progressbar.OptionSetWriter(r.w.drawer()),
 			progressbar.OptionSetWidth(16),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionUseANSICodes(true),
 		)
 	}
-	desc := fmt.Sprintf("%-9s", clean(string(inv.Status)))
+	desc := r.w.sprintf("%-9s", inv.Status)
 	if p := inv.Progress; p != nil && !inv.Status.IsTerminal() {
 		if p.TotalSteps != nil && *p.TotalSteps > 0 {
 			step, total := 0, *p.TotalSteps
 			if p.Step != nil {
 				step = *p.Step
 			}
-			desc += fmt.Sprintf(" step %d/%d", step, total)
+			desc += r.w.sprintf(" step %d/%d", step, total)
 			if total != r.bar.GetMax() {
 				r.bar.ChangeMax(total)
 			}
@@ -90,12 +90,12 @@ func (r *barReporter) update(inv *client.Invocation) {
 		if msg == "" {
 			msg = p.CurrentCall
 		}
-		if msg = truncate(clean(msg), maxBarMessage); msg != "" {
+		if msg = truncate(r.w.text(msg), maxBarMessage); msg != "" {
 			desc += " " + msg
 		}
 	}
 	// A fixed width keeps the bar from jumping sideways as messages change.
-	r.bar.Describe(fmt.Sprintf("%-*s", maxBarMessage+20, desc))
+	r.bar.Describe(desc + strings.Repeat(" ", max(0, maxBarMessage+20-utf8.RuneCountInString(desc))))
 }
 
 func (r *barReporter) done(inv *client.Invocation, err error) {
@@ -108,5 +108,5 @@ func (r *barReporter) done(inv *client.Invocation, err error) {
 		r.bar.Exit()
 	}
 	// Leave the bar's last state on its own line above the summary.
-	fmt.Fprintln(r.w)
+	r.w.printf("\n")
 }

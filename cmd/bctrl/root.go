@@ -19,7 +19,9 @@ import (
 // environment, and whether stderr is a terminal. Tests build one with
 // their own buffers and environment and call run, without a subprocess.
 type app struct {
-	stdout, stderr io.Writer
+	// stdout and stderr are the CLI's only way out: every print goes
+	// through them (see output.go).
+	stdout, stderr *termOut
 	getenv         func(string) string
 	isTerminal     func(io.Writer) bool // whether to draw a progress bar on w
 	now            func() time.Time
@@ -27,10 +29,14 @@ type app struct {
 
 	// Global flags. The API key's flag has no default: its value comes from
 	// the environment in code, so help and usage output never show it.
-	apiKey     string
-	baseURL    string
-	maxRetries int
-	debug      bool
+	apiKey       string
+	baseURL      string
+	maxRetries   int
+	debug        bool
+	insecureHTTP bool
+
+	args   []string // the command line, for keys given before cobra parsed them
+	scrubs scrubCache
 
 	// output is the -o flag of the command that runs (get, wait, version):
 	// with "json", a failure is also reported as a JSON object on stdout.
@@ -38,14 +44,16 @@ type app struct {
 }
 
 func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
-	return &app{
-		stdout:     stdout,
-		stderr:     stderr,
+	a := &app{
+		stdout:     newTermOut(stdout),
+		stderr:     newTermOut(stderr),
 		getenv:     getenv,
 		isTerminal: isTerminal,
 		now:        time.Now,
 		buildInfo:  debug.ReadBuildInfo,
 	}
+	a.stdout.scrub, a.stderr.scrub = a.scrub, a.scrub
+	return a
 }
 
 // isTerminal reports whether w is a terminal.
@@ -56,8 +64,23 @@ func isTerminal(w io.Writer) bool {
 
 // run executes args and returns the exit code. It prints every error to
 // stderr itself, and with -o json also as a JSON object on stdout; cobra
-// prints only help.
+// prints only help. A failed write to stdout turns a success (0) or an
+// invocation that ended without success (1), whose output is the point,
+// into exitOutput; other codes stay, since they say more.
 func (a *app) run(ctx context.Context, args []string) int {
+	a.args = args
+	code := a.execute(ctx, args)
+	if err := a.stdout.flush(); err != nil {
+		a.stderr.printf("bctrl: write to stdout: %v\n", err)
+		if code == exitOK || code == exitFailed {
+			code = exitOutput
+		}
+	}
+	a.stderr.flush()
+	return code
+}
+
+func (a *app) execute(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(append([]string{}, args...)) // non-nil: never fall back to os.Args
 	cmd, err := root.ExecuteContextC(ctx)
@@ -98,6 +121,7 @@ func markRan(fn func(cmd *cobra.Command, args []string) error) func(*cobra.Comma
 }
 
 func (a *app) rootCmd() *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "bctrl",
 		Short: "Read and wait for bctrl invocations",
@@ -114,6 +138,15 @@ Try it without an account: run "bctrl dev-server" and follow what it prints.
 ` + exitCodeHelp,
 		SilenceErrors: true, // run prints errors, without the flag values
 		SilenceUsage:  true,
+		// Without a subcommand: --version, else help. Arguments are
+		// unknown commands (cobra's check for a root with subcommands).
+		RunE: markRan(func(cmd *cobra.Command, _ []string) error {
+			if showVersion {
+				a.printVersion(readVersion(a.buildInfo()))
+				return nil
+			}
+			return cmd.Help()
+		}),
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -124,6 +157,8 @@ Try it without an account: run "bctrl dev-server" and follow what it prints.
 	pf.StringVar(&a.baseURL, "base-url", "", "API base URL (default from "+client.EnvBaseURL+", else "+client.DefaultBaseURL+")")
 	pf.IntVar(&a.maxRetries, "max-retries", client.DefaultMaxRetries, "retries of a request after a network error or a 408, 429 or 5xx response")
 	pf.BoolVar(&a.debug, "debug", false, "log each HTTP attempt and retry to stderr (method, path, status, request id; never the key or bodies)")
+	pf.BoolVar(&a.insecureHTTP, "insecure-http", false, "allow a plain http:// base URL on a host that is not loopback (the API key then travels in clear text)")
+	root.Flags().BoolVar(&showVersion, "version", false, `print the version, as "bctrl version" does`)
 
 	root.AddCommand(a.invocationsCmd(), a.devServerCmd(), a.versionCmd())
 
@@ -178,9 +213,21 @@ func (a *app) newClient() (*client.Client, error) {
 	if a.debug {
 		opts = append(opts, client.WithLogger(a.debugLogger()))
 	}
-	c, err := client.New(opts...)
-	if err != nil {
-		return nil, &usageError{err}
+	if a.insecureHTTP {
+		opts = append(opts, client.WithInsecureHTTP())
 	}
-	return c, nil
+	c, err := client.New(opts...)
+	if err == nil {
+		return c, nil
+	}
+	if !a.insecureHTTP {
+		// The SDK's message names its Go option. Whether plain http was
+		// the only objection is the SDK's rule, so ask it again with the
+		// option rather than copy the rule (which hosts are loopback).
+		if _, ierr := client.New(append(opts, client.WithInsecureHTTP())...); ierr == nil {
+			return nil, usagef("refusing the plain http base URL %s for a host that is not loopback: "+
+				"the API key would travel in clear text; use https, or add --insecure-http to send it anyway", base)
+		}
+	}
+	return nil, &usageError{err}
 }

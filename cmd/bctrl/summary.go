@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/bctrlhq/sdk-go/client"
@@ -17,52 +15,52 @@ import (
 
 // printSummary writes the text form of an invocation: a header of fields,
 // a table of steps, and the diagnostics of failed steps below the table.
-// Every string that came from the server goes through clean, so a message
-// cannot break the table or send escape sequences to the terminal.
-func printSummary(w io.Writer, inv *client.Invocation) {
+// The server's text reaches w only as printf arguments and table cells,
+// which the boundary escapes: a message cannot break the table or drive
+// the terminal.
+func printSummary(w *termOut, inv *client.Invocation) {
 	tw := newTable(w)
-	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, value) }
-	field("ID", clean(inv.ID))
-	field("Status", clean(string(inv.Status)))
+	tw.row("ID:", inv.ID)
+	tw.row("Status:", string(inv.Status))
 	if p := inv.Progress; p != nil {
-		field("Progress", progressText(p))
+		tw.row("Progress:", progressText(p))
 	}
-	field("Created", timeText(inv.CreatedAt))
-	field("Started", timeText(inv.StartedAt))
-	field("Finished", timeText(inv.FinishedAt))
+	tw.row("Created:", timeText(inv.CreatedAt))
+	tw.row("Started:", timeText(inv.StartedAt))
+	tw.row("Finished:", timeText(inv.FinishedAt))
 	if d, ok := inv.Duration(); ok {
-		field("Duration", d.String())
+		tw.row("Duration:", d.String())
 	}
 	if e := inv.Error; e != nil {
-		field("Error", clean(client.ErrorInfoText(e)))
+		tw.row("Error:", client.ErrorInfoText(e))
 	}
-	tw.Flush()
+	tw.flush()
 
 	steps := inv.Steps()
-	fmt.Fprintln(w)
+	w.printf("\n")
 	if len(steps) == 0 {
 		if inv.Status.IsTerminal() {
-			fmt.Fprintln(w, "No step results.")
+			w.printf("No step results.\n")
 		} else {
-			fmt.Fprintln(w, "No step results yet.")
+			w.printf("No step results yet.\n")
 		}
 		return
 	}
 	tw = newTable(w)
-	fmt.Fprintln(tw, "STEP\tCALL\tOK\tRESULT\tCODE\tMESSAGE\tHINT")
+	tw.row("STEP", "CALL", "OK", "RESULT", "CODE", "MESSAGE", "HINT")
 	for i := range steps {
 		st := &steps[i]
-		row := []string{strconv.Itoa(st.Index()), clean(st.Call()), "yes", "", "", "", ""}
+		row := []string{strconv.Itoa(st.Index()), st.Call(), "yes", "", "", "", ""}
 		if s, ok := st.Success(); ok {
-			row[3] = resultText(s.Result)
+			row[3] = resultCell(w, s.Result)
 		} else if f, ok := st.Failure(); ok {
-			row[2], row[4], row[5], row[6] = "no", clean(string(f.Error.Code)), clean(f.Error.Message), clean(f.Error.Hint)
+			row[2], row[4], row[5], row[6] = "no", string(f.Error.Code), f.Error.Message, f.Error.Hint
 		} else if err := st.Err(); err != nil {
-			row[2], row[5] = "?", clean(err.Error())
+			row[2], row[5] = "?", err.Error()
 		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		tw.row(row...)
 	}
-	tw.Flush()
+	tw.flush()
 
 	for _, f := range inv.FailedSteps() {
 		printDiagnostic(w, f)
@@ -72,9 +70,8 @@ func printSummary(w io.Writer, inv *client.Invocation) {
 // maxResult is the most runes of a step's result the step table shows.
 const maxResult = 60
 
-// resultText renders a successful step's result for the step table: compact
-// JSON, cut to maxResult runes with "…", and "" for a call that returned
-// nothing (null or absent).
+// resultText renders a successful step's result: compact JSON, and "" for
+// a call that returned nothing (null or absent).
 func resultText(raw json.RawMessage) string {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
@@ -85,7 +82,14 @@ func resultText(raw json.RawMessage) string {
 	if s == "null" {
 		return ""
 	}
-	return truncate(clean(s), maxResult)
+	return s
+}
+
+// resultCell is a step's result as the step table shows it: resultText,
+// scrubbed and escaped, then cut to maxResult runes (in that order: a cut
+// must not leave part of a key, and an escape is counted as it shows).
+func resultCell(w *termOut, raw json.RawMessage) string {
+	return truncate(w.text(resultText(raw)), maxResult)
 }
 
 // truncate cuts s to at most n runes, ending a cut string with "…".
@@ -97,27 +101,38 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// table aligns tab-separated cells in columns, like text/tabwriter, and
-// drops the padding at the end of each line.
+// table aligns cells in columns, like text/tabwriter, and drops the
+// padding at the end of each line. Its cells are escaped completely (a tab
+// or a newline in a cell shows as \t or \n), so no value can add a column
+// or a line.
 type table struct {
-	w   io.Writer
+	w   *termOut
 	buf bytes.Buffer
 	tw  *tabwriter.Writer
 }
 
-func newTable(w io.Writer) *table {
+func newTable(w *termOut) *table {
 	t := &table{w: w}
 	t.tw = tabwriter.NewWriter(&t.buf, 0, 0, 2, ' ', 0)
 	return t
 }
 
-func (t *table) Write(p []byte) (int, error) { return t.tw.Write(p) }
+// row adds a line of cells.
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			t.tw.Write([]byte{'\t'})
+		}
+		t.tw.Write([]byte(t.w.text(c)))
+	}
+	t.tw.Write([]byte{'\n'})
+}
 
-// Flush writes the aligned table.
-func (t *table) Flush() {
+// flush writes the aligned table.
+func (t *table) flush() {
 	t.tw.Flush()
 	for line := range strings.Lines(t.buf.String()) {
-		fmt.Fprintln(t.w, strings.TrimRight(line, " \n"))
+		t.w.Write([]byte(strings.TrimRight(line, " \n") + "\n"))
 	}
 	t.buf.Reset()
 }
@@ -125,36 +140,32 @@ func (t *table) Flush() {
 // printDiagnostic writes what a failed step's diagnostic says: the closest
 // valid calls, the fixes and the docs URL. It writes nothing for a step
 // without a diagnostic.
-func printDiagnostic(w io.Writer, f *client.StepFailure) {
+func printDiagnostic(w *termOut, f *client.StepFailure) {
 	d := f.Error.Diagnostic
 	if d == nil || len(d.Closest) == 0 && len(d.Fixes) == 0 && d.DocsURL == "" {
 		return
 	}
-	fmt.Fprintf(w, "\nStep %d (%s) failed with %s:\n", f.Index, clean(f.Call), clean(string(f.Error.Code)))
+	w.printf("\nStep %d (%s) failed with %s:\n", f.Index, f.Call, f.Error.Code)
 	if d.Expected != "" || d.Received != "" {
-		fmt.Fprintf(w, "  expected %s, received %s\n", clean(d.Expected), clean(d.Received))
+		w.printf("  expected %s, received %s\n", d.Expected, d.Received)
 	}
 	if len(d.Closest) > 0 {
-		closest := make([]string, len(d.Closest))
-		for i, c := range d.Closest {
-			closest[i] = clean(c)
-		}
-		fmt.Fprintf(w, "  Did you mean: %s\n", strings.Join(closest, ", "))
+		w.printf("  Did you mean: %s\n", strings.Join(d.Closest, ", "))
 	}
 	if len(d.Fixes) > 0 {
-		fmt.Fprintln(w, "  Fixes:")
+		w.printf("  Fixes:\n")
 		for _, fix := range d.Fixes {
-			fmt.Fprintf(w, "    - %s\n", clean(fix.Title))
+			w.printf("    - %s\n", fix.Title)
 			if fix.Command != "" {
-				fmt.Fprintf(w, "        $ %s\n", clean(fix.Command))
+				w.printf("        $ %s\n", fix.Command)
 			}
 			if fix.Example != "" {
-				fmt.Fprintf(w, "        example: %s\n", clean(fix.Example))
+				w.printf("        example: %s\n", fix.Example)
 			}
 		}
 	}
 	if d.DocsURL != "" {
-		fmt.Fprintf(w, "  Docs: %s\n", clean(d.DocsURL))
+		w.printf("  Docs: %s\n", d.DocsURL)
 	}
 }
 
@@ -170,9 +181,9 @@ func progressText(p *client.Progress) string {
 		parts = append(parts, fmt.Sprintf("%d steps", *p.TotalSteps))
 	}
 	if p.Message != "" {
-		parts = append(parts, clean(p.Message))
+		parts = append(parts, p.Message)
 	} else if p.CurrentCall != "" {
-		parts = append(parts, clean(p.CurrentCall))
+		parts = append(parts, p.CurrentCall)
 	}
 	return strings.Join(parts, " ")
 }
@@ -183,22 +194,7 @@ func timeText(t client.Timestamp) string {
 	case t.IsZero():
 		return "-"
 	case !t.Valid():
-		return clean(strconv.Quote(t.Text())) // as sent: it did not parse
+		return `"` + t.Text() + `"` // as sent: it did not parse
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// clean replaces control characters (tabs, newlines, escape sequences) in
-// text from the server with spaces, so it prints on one line and cannot
-// drive the terminal.
-func clean(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

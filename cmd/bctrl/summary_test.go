@@ -10,7 +10,7 @@ import (
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
 )
 
-func TestResultText(t *testing.T) {
+func TestResultCell(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 80)
 	for _, tt := range []struct {
@@ -24,13 +24,14 @@ func TestResultText(t *testing.T) {
 		{"object made compact", "{ \"title\" : \"Checkout\",\n  \"n\": [1, 2] }", `{"title":"Checkout","n":[1,2]}`},
 		{"number", `1.50`, `1.50`},
 		{"escapes kept as sent", `"a\nb\u001b[2J"`, `"a\nb\u001b[2J"`},
-		{"C1 control cleaned", "\"a\u009b2Jb\"", `"a 2Jb"`},
+		{"C1 control escaped", "\"a\u009b2Jb\"", `"a\u009b2Jb"`},
+		{"bidi override escaped", "\"a\u202eb\"", `"a\u202eb"`},
 		{"exactly the maximum", `"` + strings.Repeat("x", maxResult-2) + `"`, `"` + strings.Repeat("x", maxResult-2) + `"`},
 		{"cut by runes", `"` + long + `"`, `"` + strings.Repeat("é", maxResult-2) + "…"},
 	} {
-		got := resultText(json.RawMessage(tt.raw))
+		got := resultCell(newTermOut(nil), json.RawMessage(tt.raw))
 		if got != tt.want {
-			t.Errorf("%s: resultText(%q) = %q, want %q", tt.name, tt.raw, got, tt.want)
+			t.Errorf("%s: resultCell(%q) = %q, want %q", tt.name, tt.raw, got, tt.want)
 		}
 		if n := utf8.RuneCountInString(got); n > maxResult {
 			t.Errorf("%s: %d runes, more than %d", tt.name, n, maxResult)
@@ -58,7 +59,7 @@ func TestStepResultsInText(t *testing.T) {
 		`(?m)^0 +page\.goto +yes$`,
 		`(?m)^1 +page\.title +yes +\{"n":1\.5,"title":"Checkout"\}$`,
 		`(?m)^2 +page\.textContent +yes +"(long text ){5}long tex…$`,
-		`(?m)^3 +page\.evaluate +yes +"evil 2J\\u001b\]0;x\\u0007"$`,
+		`(?m)^3 +page\.evaluate +yes +"evil\\u009b2J\\u001b\]0;x\\u0007"$`,
 		`(?m)^4 +page\.clik +no +UNKNOWN_CALL +no such call +did you mean page\.click\?$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(r.stdout) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"runtime"
 	"runtime/debug"
 
@@ -110,11 +108,9 @@ key and sends no request.`,
 			}
 			v := readVersion(a.buildInfo())
 			if out.json() {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
+				return a.printJSONValue(v)
 			}
-			printVersion(a, v)
+			a.printVersion(v)
 			return nil
 		}),
 	}
@@ -122,9 +118,10 @@ key and sends no request.`,
 	return cmd
 }
 
-func printVersion(a *app, v versionInfo) {
+// printVersion writes v as text; "bctrl --version" prints the same.
+func (a *app) printVersion(v versionInfo) {
 	tw := newTable(a.stdout)
-	field := func(name, value string) { fmt.Fprintf(tw, "%s:\t%s\n", name, value) }
+	field := func(name literal, value string) { tw.row(string(name)+":", value) }
 	field("bctrl", v.Version)
 	if v.Module != "" && v.Module != sdkModule {
 		field("Module", v.Module)
@@ -147,5 +144,5 @@ func printVersion(a *app, v versionInfo) {
 		}
 		field("Commit", commit)
 	}
-	tw.Flush()
+	tw.flush()
 }
