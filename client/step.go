@@ -5,6 +5,8 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -269,6 +271,16 @@ func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 		if jsontext.Value(w.Error).Kind() != '{' {
 			return fmt.Errorf(`step (index %d, call %q): "ok" is false but "error" is missing`, w.Index, w.Call)
 		}
+		if failureFromWire {
+			// Every member of the failure variant was read in this pass:
+			// only its error object is decoded, from its own bytes.
+			f := &StepFailure{Call: w.Call, Index: w.Index}
+			if err := st.nested(w.Error, &f.Error); err != nil {
+				return fmt.Errorf("step %s/error: %w", dec.StackPointer(), err)
+			}
+			s.kind, s.v = okFalse, f
+			return nil
+		}
 		end := int(dec.InputOffset())
 		return st.failure(bytes.TrimLeft(st.body[start:end], " \t\r\n,"), s)
 	}
@@ -278,6 +290,23 @@ func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 	}
 	return nil
 }
+
+// failureFromWire reports whether a failure can be built from a stepWire:
+// the failure variant's members are "call", "index", "ok" and "error", all
+// read by the single pass. A member a spec bump adds to the failure variant
+// alone turns it off, and failures are then decoded whole (failure), so
+// the new field arrives.
+var failureFromWire = func() bool {
+	have := map[string]bool{"ok": true, "error": true, "call": true, "index": true}
+	t := reflect.TypeFor[gen.StepFailure]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if !have[name] {
+			return false
+		}
+	}
+	return true
+}()
 
 // failure decodes raw, a step whose "ok" is false, as the failure variant.
 func (st *decodeState) failure(raw []byte, s *Step) error {
