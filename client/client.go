@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,6 +67,8 @@ type Client struct {
 	decoders *decoderPool             // for cfg.maxSteps
 	redact   *redactor                // for cfg.apiKey; the boundary's
 	raw      *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
+	base     *url.URL                 // cfg.baseURL, parsed once
+	retrying *retryingDoer
 	limiter  *rate.Limiter
 	tracer   trace.Tracer
 	metrics  instruments
@@ -340,8 +343,10 @@ func New(opts ...Option) (*Client, error) {
 	c := &Client{cfg: &cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(cfg.apiKey.reveal())}
+	c.base, _ = url.Parse(cfg.baseURL) // checkBaseURL parsed it already
+	c.retrying = &retryingDoer{c: c}
 	raw, err := gen.NewClient(cfg.baseURL,
-		gen.WithHTTPClient(&retryingDoer{c: c}),
+		gen.WithHTTPClient(c.retrying),
 		gen.WithRequestEditorFn(c.authorize))
 	if err != nil {
 		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
@@ -349,6 +354,27 @@ func New(opts ...Option) (*Client, error) {
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
 	c.Invocations = &InvocationsService{client: c}
 	return c, nil
+}
+
+// getRequest builds GET /v1/invocations/{id} on the base URL parsed once,
+// with id escaped as one path segment, as the generated builder escapes it
+// (which parses the base URL again on every call).
+func (c *Client) getRequest(ctx context.Context, id string) *http.Request {
+	u := *c.base
+	u.Path = c.base.Path + "/v1/invocations/" + id
+	u.RawPath = c.base.EscapedPath() + "/v1/invocations/" + url.PathEscape(id)
+	req := &http.Request{Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(http.Header, 4), Host: u.Host}
+	return req.WithContext(ctx)
+}
+
+// send authorizes req and sends it through the retrying Doer, as the
+// generated client does for Raw's calls.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if err := c.authorize(req.Context(), req); err != nil {
+		return nil, err
+	}
+	return c.retrying.Do(req)
 }
 
 // Raw returns the generated client for every operation in the spec,

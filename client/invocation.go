@@ -170,7 +170,7 @@ func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocatio
 		s.client.endSpan(span, err)
 	}()
 	ctx = context.WithValue(ctx, callRecordKey{}, rec)
-	resp, err := s.client.raw.GetInvocation(ctx, id, nil)
+	resp, err := s.client.send(s.client.getRequest(ctx, id))
 	if err != nil {
 		return nil, rec, err
 	}

@@ -62,6 +62,13 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
 	c := d.c
 	ctx := req.Context()
+	// The first attempt is made before any retry state is built: nearly
+	// every call succeeds at once, and pays for no backoff machinery.
+	firstResp, firstErr := d.attempt(ctx, req, 1)
+	if firstErr == nil {
+		c.record(ctx, firstResp, 1)
+		return firstResp, nil
+	}
 	var lastErr error
 	attempt := 0
 	idempotent := isIdempotent(req)
@@ -78,7 +85,13 @@ func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
 			}
 			req.Body = body
 		}
-		resp, err := d.attempt(ctx, req, attempt)
+		var resp *http.Response
+		var err error
+		if attempt == 1 {
+			resp, err = firstResp, firstErr
+		} else {
+			resp, err = d.attempt(ctx, req, attempt)
+		}
 		var rr *retryableResponse
 		if errors.As(err, &rr) && rr.hasAfter {
 			bo.atLeast(rr.after)
