@@ -150,3 +150,25 @@ func TestLargeRealBodiesFitTheBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestRawDecodeMemory measures what the generated client's decode (Raw's
+// JSON200: encoding/json into gen.Invocation) costs on the padded bodies
+// decode refuses: it has no budget, so its bound is the body cap times the
+// multiple measured here, which the README states (at most 200x).
+func TestRawDecodeMemory(t *testing.T) {
+	body := []byte(`{"id":"x","status":"running","createdAt":"t","request":{"runtimeId":"r","steps":[` +
+		strings.Repeat(`{},`, 200_000) + `{}]}}`)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var inv gen.Invocation
+	if err := stdjson.Unmarshal(body, &inv); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	ratio := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(body))
+	t.Logf("encoding/json into gen.Invocation: %.0fx the %d-byte body", ratio, len(body))
+	if ratio > 200 {
+		t.Errorf("Raw's decode allocated %.0fx the body; the README says at most 200x", ratio)
+	}
+}
