@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,6 +33,13 @@ func addInvocationSeeds(f *testing.F) {
 	f.Add([]byte(`{"id":"x","status":"running","createdAt":"2026-01-01T00:00:00Z","result":{"steps":[{"ok":true,"result":"caf\xe9"}]}}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
+	// Random spec-valid bodies, small ones (a seed is mutated byte by
+	// byte), from the spec-driven generator TestRandomBodiesDecode uses.
+	gen := spectest.NewRandom(f, spectest.RandomOptions{MaxItems: 3, LargeEvery: 1 << 30})
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 16 {
+		f.Add(gen.Body(rng))
+	}
 }
 
 // FuzzDecodeInvocation feeds arbitrary bytes to decodeInvocation. It must
