@@ -66,10 +66,11 @@ bench-quick: ## bench-compare in under a minute (4 short rounds): for a quick lo
 .PHONY: bench-client
 bench-client: ## The client's BenchmarkDecode (no HTTP) and BenchmarkWaitScale, into bench-client.out
 	set -o pipefail; for i in $$(seq $(BENCHCOUNT)); do \
-		$(GO) test -run '^$$' -bench 'Decode|WaitScale' -benchmem -count 1 ./client || exit 1; \
+		$(GO) test -run '^$$' -bench 'Decode|WaitScale|Overhead' -benchmem -count 1 ./client || exit 1; \
 	done | tee bench-client.out
 	$(GO) run $(BENCHSTAT) -filter '.name:Decode' -col /impl bench-client.out
 	$(GO) run $(BENCHSTAT) -filter '.name:WaitScale' bench-client.out
+	$(GO) run $(BENCHSTAT) -filter '.name:Overhead' bench-client.out
 
 .PHONY: bench-test
 bench-test: ## Vet benchmarks/ and check that every impl it compares reads the same steps

@@ -25,7 +25,9 @@ func (d cannedDoer) Do(req *http.Request) (*http.Response, error) {
 // invocation, with the network taken out (make bench-client runs it).
 func BenchmarkOverhead(b *testing.B) {
 	body := spectest.Steps(1, 7)
-	var own struct{ ID string `json:"id"` }
+	var own struct {
+		ID string `json:"id"`
+	}
 	_ = json.Unmarshal(body, &own)
 	c, err := client.New(client.WithAPIKey("bench-key-12345"), client.WithBaseURL("http://127.0.0.1:1"), client.WithHTTPClient(cannedDoer{body}))
 	if err != nil {
