@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +49,7 @@ type impl struct {
 var impls = []impl{
 	{"ogen", true, newOgen},
 	{"sdk", true, newSDK},
+	{"sdk-otel", true, newSDKOTel},
 	{"raw", true, newRaw},
 	{"stdjson", true, newStdJSON},
 	{"floor", false, newFloor},
@@ -107,6 +109,25 @@ func closeIdleAtCleanup(tb testing.TB) client.Option {
 		}
 		return next
 	})
+}
+
+// newSDKOTel is newSDK with an OpenTelemetry SDK installed (every span
+// sampled and recorded, then dropped: no exporter), for what tracing costs.
+func newSDKOTel(tb testing.TB, baseURL string) getter {
+	tp := sdktrace.NewTracerProvider()
+	tb.Cleanup(func() { tp.Shutdown(context.Background()) })
+	c, err := client.New(client.WithAPIKey(benchKey), client.WithBaseURL(baseURL), closeIdleAtCleanup(tb),
+		client.WithTracerProvider(tp))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func(ctx context.Context) (stepCounts, error) {
+		inv, err := c.Invocations.Get(ctx, benchID)
+		if err != nil {
+			return stepCounts{}, err
+		}
+		return walkSDK(inv)
+	}
 }
 
 // newSDK: client.New, Invocations.Get, then Success or Failure on every
