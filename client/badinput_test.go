@@ -194,8 +194,11 @@ func TestBadInput(t *testing.T) {
 			withStep(`{"index":3,"call":"page.goto","ok":false,"error":{"code":5,"message":"m"}}`)),
 			check: func(t *testing.T, inv *client.Invocation, err error) {
 				t.Helper()
-				wantErr(client.ErrInvalidResponse, `step /result/steps/0/error: json: `)(t, inv, err)
-				wantErr(client.ErrInvalidResponse, `JSON number into Go gen.StepErrorCode within "/code"`)(t, inv, err)
+				// The error object alone is decoded again ("/code"), or,
+				// when a bump gives failures members of their own, the
+				// whole step ("/error/code").
+				wantErr(client.ErrInvalidResponse, `step /result/steps/0`)(t, inv, err)
+				wantErr(client.ErrInvalidResponse, `JSON number into Go gen.StepErrorCode within "/`)(t, inv, err)
 			}},
 		{name: "successful step with a string index", handler: raw(200, "application/json",
 			withStep(`{"index":"0","call":"page.goto","ok":true,`+resolved+`,"result":1}`)),

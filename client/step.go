@@ -282,7 +282,10 @@ func (st *decodeState) step(dec *jsontext.Decoder, s *Step) error {
 			return nil
 		}
 		end := int(dec.InputOffset())
-		return st.failure(bytes.TrimLeft(st.body[start:end], " \t\r\n,"), s)
+		if err := st.failure(bytes.TrimLeft(st.body[start:end], " \t\r\n,"), s); err != nil {
+			return fmt.Errorf("step %s: %w", dec.StackPointer(), err)
+		}
+		return nil
 	}
 	s.kind = w.OK // missing or not a boolean
 	if w.Index != 0 || w.Call != "" {
