@@ -62,7 +62,9 @@ func (s Status) String() string { return string(s) }
 // promoted, except two that the SDK types better: Status (with IsTerminal,
 // IsSuccess, Known) and Result (whose steps are discriminated on "ok").
 // Nullable fields the API leaves null are zero: an empty string, a zero
-// time.Time (check IsZero), a nil pointer or map.
+// Timestamp (check IsZero), a nil pointer or map. Optional numbers and
+// booleans are pointers, nil when the API sent none. Raw JSON values
+// (results, metadata, details, args) are slices of the body Raw returns.
 type Invocation struct {
 	gen.Invocation
 

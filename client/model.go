@@ -9,9 +9,10 @@ import (
 )
 
 // The SDK's model is the code oapi-codegen generates from openapi.yaml into
-// package gen, shaped by oapi-codegen.overlay.yaml (short names, time.Time
-// timestamps, no pointers where the zero value says enough, raw JSON for
-// "any" values). This file is where client/ exposes it, on purpose and in
+// package gen, shaped by oapi-codegen.overlay.yaml (short names,
+// timestamps that keep their text (Timestamp), pointers for optional
+// numbers and booleans and none where the zero value says enough, float64
+// numbers, raw JSON for "any" values). This file is where client/ exposes it, on purpose and in
 // one place:
 //
 //   - aliases, for the types to which the SDK adds no behaviour: they are
