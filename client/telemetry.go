@@ -123,10 +123,10 @@ func (c *Client) startAttemptSpan(ctx context.Context, req *http.Request, attemp
 	if !span.IsRecording() {
 		return ctx, span // no SDK installed: build nothing
 	}
-	attrs := []attribute.KeyValue{
+	attrs := make([]attribute.KeyValue, 0, 6) // one allocation, set in one call
+	attrs = append(attrs,
 		semconv.HTTPRequestMethodKey.String(req.Method),
-		semconv.URLFull(c.redact.text(redactURL(req.URL), maxErrorString)),
-	}
+		semconv.URLFull(c.redact.text(redactURL(req.URL), maxErrorString)))
 	if hasTmpl {
 		attrs = append(attrs, semconv.URLTemplate(tmpl))
 	}
