@@ -82,7 +82,7 @@ func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(bo),
-		backoff.WithMaxTries(uint(c.cfg.maxRetries)+1),
+		backoff.WithMaxTries(c.maxAttempts(ctx)),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
 			if c.cfg.logger != nil {
@@ -199,7 +199,7 @@ func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (r
 			c.cfg.logger.DebugContext(ctx, "bctrl: http attempt", args...)
 		}
 	}()
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.waitLimiter(ctx); err != nil {
 		if ctxErr := contextError(ctx); ctxErr != nil {
 			return nil, backoff.Permanent(ctxErr)
 		}
