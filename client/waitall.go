@@ -162,6 +162,7 @@ type tracked struct {
 	state   uint8
 	queue   uint8 // urgent or routine, while queued
 	guessed bool  // changed is a guess: the state began before the first poll
+	byAge   bool  // cadence is only its age over its steps
 }
 
 type pollJob struct {
@@ -299,6 +300,10 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for b.active > 0 {
+		if ctx.Err() != nil {
+			b.finish(ctx, yield)
+			return
+		}
 		wake, ok := b.dispatch(inFlightCap)
 		var tick <-chan time.Time
 		if ok {

@@ -316,28 +316,46 @@ func (b *batch) learn(w *tracked, inv *Invocation, first bool) {
 	step, total := position(inv)
 
 	// When the new state began: its heartbeat (createdAt while queued) on
-	// our clock, if it falls between the two polls; else between them;
-	// else (the first poll) half a step before it.
-	tc, guessed := (lo+s1)/2, false
+	// our clock, if it falls between the two polls.
+	tc, stamped := 0.0, false
 	began := inv.LastHeartbeatAt
 	if step == 0 {
 		began = inv.CreatedAt
 	}
 	if t, ok := b.local(began); ok && t > lo && t <= s1 {
-		tc = t
-	} else if first {
-		tc, guessed = s1-b.cadenceOf(w)/2, true
+		tc, stamped = t, true
 	}
 
-	// Cadence: on the server's clock, the running time before this step
-	// over the steps it took; else from our estimates of two changes.
-	if hb, st := inv.LastHeartbeatAt, inv.StartedAt; step >= 2 && hb.Valid() && st.Valid() && hb.After(st.Time) {
-		b.setCadence(w, hb.Sub(st.Time).Seconds()/float64(step-1), int(step-1))
-	} else if !first && !w.guessed && w.step >= 1 && step > w.step {
+	// Its cadence: on the server's clock, the running time before this
+	// step over the steps it took; else from two changes this batch saw
+	// (with their heartbeats); else, while nothing better is known, its
+	// age over the states it went through (queued, the steps before this
+	// one, half of this one), which counts for one step only: a queue may
+	// be longer or shorter than a step.
+	created, hasCreated := b.local(inv.CreatedAt)
+	switch hb, st := inv.LastHeartbeatAt, inv.StartedAt; {
+	case step >= 2 && hb.Valid() && st.Valid() && hb.After(st.Time):
+		b.setCadence(w, hb.Sub(st.Time).Seconds()/float64(step-1), int(step-1), false)
+	case stamped && !first && !w.guessed && w.step >= 1 && step > w.step && !w.byAge:
 		d := int(step - w.step)
 		if sample := (tc - w.changed.Seconds()) / float64(d); sample > 0 {
 			n := int(w.steps)
-			b.setCadence(w, (float64(n)*float64(w.cadence)+float64(d)*sample)/float64(n+d), n+d)
+			b.setCadence(w, (float64(n)*float64(w.cadence)+float64(d)*sample)/float64(n+d), n+d, false)
+		}
+	case (w.steps == 0 || w.byAge) && step >= 1 && hasCreated && created < s1:
+		b.setCadence(w, (s1-created)/(float64(step)+0.5), 1, true)
+	}
+
+	// Without a heartbeat, the state began between the two polls and, at
+	// its cadence, within the last step.
+	guessed := false
+	if !stamped {
+		c := b.cadenceOf(w)
+		tc = s1 - c/2
+		if first {
+			guessed = true
+		} else {
+			tc = max(tc, (lo+s1)/2)
 		}
 	}
 	if total > 0 && w.total == 0 {
@@ -348,8 +366,9 @@ func (b *batch) learn(w *tracked, inv *Invocation, first bool) {
 	w.changed, w.guessed = durationOf(tc), guessed
 }
 
-// setCadence records w's measured seconds per step over n steps.
-func (b *batch) setCadence(w *tracked, c float64, n int) {
+// setCadence records w's measured seconds per step over n steps, and
+// whether it was measured by age only.
+func (b *batch) setCadence(w *tracked, c float64, n int, byAge bool) {
 	f := &b.model
 	if !(c > 0) || math.IsInf(c, 0) {
 		return
@@ -359,7 +378,7 @@ func (b *batch) setCadence(w *tracked, c float64, n int) {
 	} else {
 		f.cadSum -= float64(w.cadence)
 	}
-	w.cadence, w.steps = float32(c), uint16(min(n, math.MaxUint16))
+	w.cadence, w.steps, w.byAge = float32(c), uint16(min(n, math.MaxUint16)), byAge
 	f.cadSum += float64(w.cadence)
 }
 

@@ -69,6 +69,7 @@ type plan struct {
 	durations []time.Duration
 	final     client.Status
 	missing   bool
+	noTimes   bool // no startedAt or lastHeartbeatAt in any state (both nullable)
 }
 
 // newFakeAPI builds the fake's invocations from plans, started at the
@@ -97,7 +98,7 @@ func newFakeAPI(t *testing.T, plans []plan) (*fakeAPI, []string) {
 				inv.StartedAt = apitype.At(f.start.Add(p.durations[0]))
 				inv.LastHeartbeatAt = apitype.At(f.start.Add(at))
 			}
-			fi.add(t, at, inv)
+			fi.add(t, at, inv, p.noTimes)
 			at += d
 		}
 		var end gen.Invocation
@@ -121,14 +122,17 @@ func newFakeAPI(t *testing.T, plans []plan) (*fakeAPI, []string) {
 		}
 		end.FinishedAt = apitype.At(f.start.Add(at))
 		end.LastHeartbeatAt = end.FinishedAt
-		fi.add(t, at, end)
+		fi.add(t, at, end, p.noTimes)
 		f.invs[id] = fi
 	}
 	return f, ids
 }
 
-func (fi *fakeInvocation) add(t *testing.T, at time.Duration, inv gen.Invocation) {
+func (fi *fakeInvocation) add(t *testing.T, at time.Duration, inv gen.Invocation, noTimes bool) {
 	t.Helper()
+	if noTimes {
+		inv.StartedAt, inv.LastHeartbeatAt = apitype.Timestamp{}, apitype.Timestamp{}
+	}
 	b, err := json.Marshal(inv)
 	if err != nil {
 		t.Fatal(err)
@@ -332,6 +336,15 @@ var scenarios = []scenario{
 				plans[i] = cancelAt(plans[i], time.Duration(r.Float64()*float64(total)))
 				plans[i].final = client.StatusFailed
 			}
+		}
+		return plans
+	}},
+	{name: "no heartbeats", target: 0.5, seeds: 3, plans: func(r *rand.Rand) []plan {
+		// The steady batch, but the API sends no startedAt nor
+		// lastHeartbeatAt: cadences come from the changes WaitAll sees.
+		plans := steady(r, 200)
+		for i := range plans {
+			plans[i].noTimes = true
 		}
 		return plans
 	}},
@@ -729,6 +742,27 @@ func TestWaitAllContextEnds(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestWaitAllContextDone yields every id with the context's error, and
+// sends nothing, when the context has ended before the loop starts.
+func TestWaitAllContextDone(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		f, ids := newFakeAPI(t, steady(rand.New(rand.NewPCG(1, 2)), 50))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		got := collect(f.start, f.client(t).Invocations.WaitAll(ctx, ids))
+		for i, g := range got {
+			var we *client.WaitError
+			if g.inv.ID != ids[i] || !errors.As(g.err, &we) || !errors.Is(g.err, context.Canceled) {
+				t.Errorf("pair %d = (%s, %v), want %s with a *WaitError matching context.Canceled", i, g.inv.ID, g.err, ids[i])
+			}
+		}
+		if len(got) != len(ids) || f.requests() != 0 {
+			t.Errorf("yielded %d, sent %d requests; want %d and none", len(got), f.requests(), len(ids))
+		}
+	})
 }
 
 // TestWaitAllMaxWait bounds each invocation's wait: those still running
