@@ -322,7 +322,7 @@ var scenarios = []scenario{
 		}
 		return plans
 	}},
-	{name: "early failures", target: 1.5, seeds: 1, plans: func(r *rand.Rand) []plan {
+	{name: "early failures", target: 1.5, seeds: 3, plans: func(r *rand.Rand) []plan {
 		// One in five fails at a random point of its run: only polling
 		// every id evenly finds those, which is what one Wait per id
 		// does with the whole budget.
