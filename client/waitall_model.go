@@ -21,11 +21,13 @@ import (
 // after each step it has left, counted from when its current state began.
 // The cadence is measured on the server's clock (the heartbeat of the
 // current step less startedAt, over the steps before it), or from two
-// changes this batch saw, and pulled towards the batch's mean by one
-// step's weight; the state's start is its heartbeat (createdAt while
-// queued) on our clock. The window's width is the batch's own measure of
-// how far ends fell from their prediction. Past its window, an invocation
-// is expected within as long again as it is overdue.
+// changes this batch saw, or, until then, by its age (createdAt) over the
+// states it went through; it is pulled towards the batch's mean by one
+// step's weight. The state's start is its heartbeat (createdAt while
+// queued) on our clock; without one, between the two polls that saw it
+// change and within its last step. The window's width is the batch's own
+// measure of how far ends fell from their prediction. Past its window, an
+// invocation is expected within as long again as it is overdue.
 //
 // Around that: an id whose cadence is not measured yet is polled as Wait
 // would, at intervals as long as its state has lasted, until a change
