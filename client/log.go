@@ -30,6 +30,9 @@ const (
 // waitLimiter waits for the rate limiter, logging a wait of
 // slowLimiterWait or more.
 func (c *Client) waitLimiter(ctx context.Context, req *http.Request) error {
+	if ctx.Value(batchPollKey{}) != nil {
+		return nil // a WaitAll poll: its scheduler took the token already
+	}
 	l := c.cfg.logger
 	if l == nil {
 		return c.limiter.Wait(ctx)

@@ -107,7 +107,7 @@ func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(bo),
-		backoff.WithMaxTries(uint(c.cfg.maxRetries)+1),
+		backoff.WithMaxTries(c.maxAttempts(ctx)),
 		backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, next time.Duration) {
 			c.logRetryAt(ctx, req, attempt, next, err)

@@ -39,6 +39,7 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
+	budget           float64 // WithPollBudget, for WaitAll; 0 if none
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.

@@ -22,7 +22,7 @@ func (a *app) invocationsCmd() *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    markRan(groupRunE),
 	}
-	cmd.AddCommand(a.getCmd(), a.waitCmd())
+	cmd.AddCommand(a.getCmd(), a.waitMany(a.waitCmd()))
 	return cmd
 }
 

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bctrlhq/sdk-go/client"
+)
+
+// waitManyHelp is added to the help of wait.
+const waitManyHelp = `
+
+With several ids, or "-" to read ids from stdin (separated by spaces or
+newlines), wait waits for them all under one request budget (--budget)
+with client.WaitAll. Each invocation is printed as it ends, one line on
+stdout ("<id> <outcome> <message>"; with -o json, one JSON object per line,
+and nothing else: id, status, exit_code, error, invocation). Progress is
+one line on stderr,
+redrawn in place on a terminal, then a summary. --timeout bounds the wait
+for each invocation. The exit code is the highest of the invocations'
+exit codes: 0 if all succeeded.`
+
+// waitMany lets the wait command take several ids, or "-", and wait for
+// them with WaitAll; with a single id it is the wait command as it was.
+func (a *app) waitMany(wait *cobra.Command) *cobra.Command {
+	one := wait.RunE
+	wait.Use = "wait <id>... | -"
+	wait.Args = cobra.MinimumNArgs(1)
+	wait.Long += waitManyHelp
+	wait.Example += `
+  bctrl invocations wait 3f2b1c9e-... 9a1c77d0-... --budget 10
+  jq -r '.[].id' submitted.json | bctrl invocations wait - -o json > results.ndjson`
+	var budget float64
+	wait.Flags().Float64Var(&budget, "budget", 0, "with several ids: at most this many polls a second in all; 0 means no bound but 32 polls in flight")
+	wait.RunE = markRan(func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 && args[0] != "-" {
+			return one(cmd, args)
+		}
+		return a.runWaitMany(cmd, args, budget)
+	})
+	return wait
+}
+
+// runWaitMany waits for the ids of args (and of stdin for "-").
+func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) error {
+	out := outputFlag{format: &a.output}
+	if err := out.check(); err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	timeout, _ := f.GetDuration("timeout")
+	pollMin, _ := f.GetDuration("poll-min")
+	pollMax, _ := f.GetDuration("poll-max")
+	switch {
+	case timeout < 0:
+		return usagef("--timeout must not be negative, got %v", timeout)
+	case pollMin <= 0 || pollMax < pollMin:
+		return usagef("need 0 < --poll-min <= --poll-max, got %v and %v", pollMin, pollMax)
+	case !(budget >= 0) || math.IsInf(budget, 1):
+		return usagef("--budget must be a finite rate, 0 or more, got %v", budget)
+	}
+	ids, err := readIDs(args, cmd.InOrStdin())
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("no invocation ids (on stdin, for \"-\")")
+	}
+	c, err := a.newClient()
+	if err != nil {
+		return err
+	}
+	opts := []client.WaitOption{client.WithMaxWait(timeout), client.WithPollInterval(pollMin, pollMax)}
+	if budget > 0 {
+		opts = append(opts, client.WithPollBudget(budget))
+	}
+
+	p := &batchProgress{w: a.stderr.drawer(), live: a.isTerminal(a.stderr) && !a.debug, total: distinct(ids)}
+	res := &batchError{}
+	ctx := cmd.Context()
+	for inv, err := range c.Invocations.WaitAll(ctx, ids, opts...) {
+		code := exitCode(ctx, err)
+		if err := a.printEnded(out, inv, err, code); err != nil {
+			return err
+		}
+		res.add(inv, err, code)
+		p.ended(code)
+	}
+	p.done()
+	if res.worst == nil {
+		return nil
+	}
+	res.total = p.total
+	if out.json() {
+		// Each line printed is the JSON report of its invocation, failures
+		// included: run must not add its error object to the stream.
+		a.output = "text"
+	}
+	return res
+}
+
+// readIDs returns the ids of args, with those read from stdin in place of
+// "-" (read once).
+func readIDs(args []string, stdin io.Reader) ([]string, error) {
+	var ids []string
+	read := false
+	for _, arg := range args {
+		if arg != "-" {
+			ids = append(ids, arg)
+			continue
+		}
+		if read {
+			continue
+		}
+		read = true
+		sc := bufio.NewScanner(stdin)
+		sc.Split(bufio.ScanWords)
+		for sc.Scan() {
+			ids = append(ids, sc.Text())
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("read ids from stdin: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+func distinct(ids []string) int {
+	seen := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		seen[id] = struct{}{}
+	}
+	return len(seen)
+}
+
+// endedJSON is the line -o json prints for each invocation that ends.
+type endedJSON struct {
+	ID         string          `json:"id"`
+	Status     string          `json:"status,omitempty"` // the last observed
+	ExitCode   int             `json:"exit_code"`
+	Error      *errorJSON      `json:"error,omitempty"`
+	Invocation json.RawMessage `json:"invocation,omitempty"` // as the API sent it
+}
+
+// printEnded prints one invocation's outcome on stdout.
+func (a *app) printEnded(out outputFlag, inv *client.Invocation, err error, code int) error {
+	// The id is the caller's, maybe pasted from anywhere, and the rest the
+	// server's: the output boundary (termOut) scrubs and escapes them all.
+	id := inv.ID
+	if out.json() {
+		line := endedJSON{ID: id, Status: string(inv.Status), ExitCode: code}
+		if err != nil {
+			line.Error = &errorJSON{Code: errorCode(err, code), Message: a.errorMessage(err, code), RequestID: requestID(err), ExitCode: code}
+		}
+		if json.Valid(inv.Raw()) {
+			line.Invocation = inv.Raw()
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+		return a.stdout.writeJSON(buf.Bytes())
+	}
+	if err != nil {
+		a.stdout.printf("%s\t%s\t%s\n", id, outcome(inv, code), a.errorMessage(err, code))
+	} else {
+		a.stdout.printf("%s\t%s\n", id, outcome(inv, code))
+	}
+	return nil
+}
+
+// outcome names how an invocation's wait ended, by its exit code: its
+// status when it ended, else the reason the wait stopped.
+func outcome(inv *client.Invocation, code int) string {
+	switch code {
+	case exitOK, exitFailed:
+		return string(inv.Status)
+	case exitUsage:
+		return "invalid_id"
+	case exitNotFound:
+		return "not_found"
+	case exitAuth:
+		return "unauthorized"
+	case exitTimeout:
+		return "timeout"
+	case exitInterrupted:
+		return "interrupted"
+	}
+	return "error"
+}
+
+// batchError is the error of a batch in which some invocation did not
+// succeed. It wraps the error with the highest exit code, which gives the
+// command's.
+type batchError struct {
+	worst     error
+	worstCode int
+	total     int
+	counts    map[string]int // outcome -> invocations
+	failed    int
+}
+
+func (e *batchError) add(inv *client.Invocation, err error, code int) {
+	if err == nil {
+		return
+	}
+	if e.counts == nil {
+		e.counts = map[string]int{}
+	}
+	e.failed++
+	e.counts[outcome(inv, code)]++
+	if e.worst == nil || code > e.worstCode {
+		e.worst, e.worstCode = err, code
+	}
+}
+
+func (e *batchError) Error() string {
+	var parts []string
+	for _, code := range slices.Sorted(maps.Keys(e.counts)) {
+		parts = append(parts, fmt.Sprintf("%d %s", e.counts[code], code))
+	}
+	return fmt.Sprintf("bctrl: %d of %d invocations did not succeed (%s); the worst: %s",
+		e.failed, e.total, strings.Join(parts, ", "), strings.TrimPrefix(e.worst.Error(), "bctrl: "))
+}
+
+func (e *batchError) Unwrap() error { return e.worst }
+
+// batchProgress is the one progress line of a batch on stderr: redrawn in
+// place on a terminal, otherwise written once, at the end.
+type batchProgress struct {
+	w                      io.Writer
+	live                   bool
+	total, seen, ok, notOK int
+}
+
+func (p *batchProgress) ended(code int) {
+	p.seen++
+	if code == exitOK {
+		p.ok++
+	} else {
+		p.notOK++
+	}
+	if p.live {
+		fmt.Fprintf(p.w, "\r\x1b[2K%s", p.line())
+	}
+}
+
+func (p *batchProgress) line() string {
+	return fmt.Sprintf("%d/%d ended: %d succeeded, %d did not", p.seen, p.total, p.ok, p.notOK)
+}
+
+func (p *batchProgress) done() {
+	if p.live {
+		fmt.Fprint(p.w, "\r\x1b[2K")
+	}
+	fmt.Fprintln(p.w, p.line())
+}
