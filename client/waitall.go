@@ -117,7 +117,6 @@ func (c *Client) maxAttempts(ctx context.Context) uint {
 	return uint(c.cfg.maxRetries) + 1
 }
 
-
 // The states of a tracked invocation.
 const (
 	queued   = iota // in one of the scheduler's queues
@@ -515,7 +514,7 @@ func (b *batch) end(w *tracked, inv *Invocation, err error, yield func(*Invocati
 	w.state = ended
 	b.active--
 	b.record(inv, err)
-	w.last, w.lastErr = nil, nil // the caller holds it now
+	w.last, w.lastErr = nil, nil                // the caller holds it now
 	return yield(inv, b.s.client.boundary(err)) // as Wait's, scrubbed and capped
 }
 
