@@ -103,6 +103,19 @@ func forID(r *http.Request, body []byte) []byte {
 	return bytes.ReplaceAll(body, old, id)
 }
 
+// bodyID returns the id of an invocation body, which a test asks for (Get
+// refuses an answer for another id).
+func bodyID(t *testing.T, body []byte) string {
+	t.Helper()
+	var own struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &own); err != nil || own.ID == "" {
+		t.Fatalf("test body has no id: %v", err)
+	}
+	return own.ID
+}
+
 // idWriter answers with the id asked for (forID) when a handler writes a
 // whole invocation body in one Write and sets no Content-Length, so tests
 // can serve fixtures for any id.
@@ -151,13 +164,7 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 func getFixture(t *testing.T, name string) *client.Invocation {
 	t.Helper()
 	c, _ := setup(t, serveFixture(t, name))
-	var fixture struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(spectest.Fixture(t, name), &fixture); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := c.Invocations.Get(t.Context(), fixture.ID)
+	inv, err := c.Invocations.Get(t.Context(), bodyID(t, spectest.Fixture(t, name)))
 	if err != nil {
 		t.Fatal(err)
 	}

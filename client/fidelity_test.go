@@ -139,13 +139,7 @@ func zeroOf(typ string) string {
 func getBody(t *testing.T, body []byte) *client.Invocation {
 	t.Helper()
 	c, _ := setup(t, serveJSON(200, body))
-	var own struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &own); err != nil || own.ID == "" {
-		t.Fatalf("test body has no id: %v", err)
-	}
-	inv, err := c.Invocations.Get(t.Context(), own.ID)
+	inv, err := c.Invocations.Get(t.Context(), bodyID(t, body))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -243,12 +237,7 @@ func TestResultDecodesAsEncodingJSON(t *testing.T) {
 func TestAnswerForAnotherID(t *testing.T) {
 	t.Parallel()
 	body := spectest.Fixture(t, "succeeded") // id 2d3e4f5a-...
-	var fixture struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &fixture); err != nil {
-		t.Fatal(err)
-	}
+	fixture := struct{ ID string }{bodyID(t, body)}
 	srv := func(h *hits) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			h.record()

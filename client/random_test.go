@@ -93,7 +93,7 @@ func TestRandomBodiesDecode(t *testing.T) {
 	for i := 0; i < len(bodies); i += 20 {
 		body := bodies[i]
 		srv.set(body)
-		id := mustParse(t, body).(map[string]any)["id"].(string)
+		id := bodyID(t, body)
 		want, _ := client.DecodeInvocation(body)
 		got, err := c.Invocations.Get(t.Context(), id)
 		if err != nil {

@@ -198,13 +198,7 @@ func specGet(t *testing.T, body []byte) *client.Invocation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var own struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &own); err != nil || own.ID == "" {
-		t.Fatalf("test body has no id: %v", err)
-	}
-	inv, err := c.Invocations.Get(t.Context(), own.ID)
+	inv, err := c.Invocations.Get(t.Context(), bodyID(t, body))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
