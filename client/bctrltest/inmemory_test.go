@@ -100,3 +100,30 @@ func TestStartRefusesInMemory(t *testing.T) {
 		t.Fatal("Start(InMemory()) succeeded, want an error")
 	}
 }
+
+// TestRequestLimit: WithRequestLimit keeps the last n requests, for
+// Requests and RequestCount, however many arrive.
+func TestRequestLimit(t *testing.T) {
+	t.Parallel()
+	srv := bctrltest.NewServer(t, bctrltest.InMemory(), bctrltest.WithRequestLimit(10))
+	a, b := uuidOf("limit-a"), uuidOf("limit-b")
+	srv.Add(bctrltest.NewInvocation(a))
+	srv.Add(bctrltest.NewInvocation(b))
+	c := srv.HTTPClient()
+	for range 25 {
+		get(t, c, srv, a)
+	}
+	for range 4 {
+		get(t, c, srv, b)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 10 || reqs[9].ID != b || reqs[5].ID != a {
+		t.Fatalf("kept %d requests (%v ...); want the last 10: 6 for a, then 4 for b", len(reqs), reqs[0].ID)
+	}
+	if n, m := srv.RequestCount(a), srv.RequestCount(b); n != 6 || m != 4 {
+		t.Errorf("RequestCount = %d, %d; want 6, 4 within the limit", n, m)
+	}
+	if _, err := bctrltest.Start("127.0.0.1:0", bctrltest.WithRequestLimit(0)); err == nil {
+		t.Error("WithRequestLimit(0) accepted")
+	}
+}

@@ -21,6 +21,7 @@ type config struct {
 	basePath string
 	logf     func(format string, args ...any)
 	inMemory bool
+	keep     int // requests Requests keeps; 0: all
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -84,6 +85,20 @@ func WithBasePath(prefix string) Option {
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(c *config) error {
 		c.logf = logf
+		return nil
+	}
+}
+
+// WithRequestLimit makes the server keep only the last n requests for
+// Requests and RequestCount, so that a long-running server (a dev server,
+// a load test) holds a bounded record. By default every request is kept,
+// as a test wants.
+func WithRequestLimit(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("invalid request limit %d: must be positive", n)
+		}
+		c.keep = n
 		return nil
 	}
 }

@@ -254,16 +254,26 @@ type Request struct {
 }
 
 // Requests returns the requests the server has received, oldest first,
-// including those answered by a fault or an error.
+// including those answered by a fault or an error (with WithRequestLimit,
+// the last ones only).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
+	kept := s.kept()
+	out := make([]Request, len(kept))
+	for i, r := range kept {
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}
 	return out
+}
+
+// kept returns the recorded requests WithRequestLimit keeps. s.mu is held.
+func (s *Server) kept() []Request {
+	if k := s.cfg.keep; k > 0 && len(s.requests) > k {
+		return s.requests[len(s.requests)-k:]
+	}
+	return s.requests
 }
 
 // RequestCount returns how many requests addressed invocation id, whatever
@@ -272,7 +282,7 @@ func (s *Server) RequestCount(id string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, r := range s.requests {
+	for _, r := range s.kept() {
 		if id != "" && r.ID == id {
 			n++
 		}
@@ -296,6 +306,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, router http.Handl
 		Header: redact(r.Header),
 		At:     s.cfg.now(),
 	})
+	if k := s.cfg.keep; k > 0 && len(s.requests) >= 2*k {
+		// Keep the last k, copied down once every k requests: the
+		// record never holds more than 2k.
+		s.requests = append(s.requests[:0:0], s.requests[len(s.requests)-k:]...)
+	}
 	f, faulted := s.takeFault(id)
 	s.mu.Unlock()
 

@@ -21,12 +21,12 @@ import (
 // devAPI decides which state each id is in at each request, and keeps in
 // bounds what bctrltest, a library for tests, keeps without bound:
 //
-//   - bctrltest records every request and its headers for a test to read.
+//   - bctrltest records requests and their headers for a test to read.
 //     devAPI hands it only the Authorization header and paths of at most
-//     maxDevPath bytes, and replaces it with a fresh one every
-//     backendRequests requests, so that record holds at most that many
-//     small entries. bctrltest's own listener is closed at once: only its
-//     handler is used, behind the dev server's limits.
+//     maxDevPath bytes, and bounds the record (WithRequestLimit) to the
+//     last backendRequests small entries. bctrltest's own listener is
+//     closed at once: only its handler is used, behind the dev server's
+//     limits.
 //   - The request log people read (GET /_dev/requests) is devAPI's own
 //     ring buffer of the last --request-log requests, headers cut short.
 type devAPI struct {
@@ -36,18 +36,16 @@ type devAPI struct {
 	sim  *simulator // nil without --simulate
 	log  *requestLog
 
-	mu          sync.Mutex
-	backend     *bctrltest.Server
-	served      int // requests handed to backend
-	rotateAfter int // backendRequests; tests make it small
+	mu      sync.Mutex
+	backend *bctrltest.Server
 }
 
 const (
 	// maxDevPath is the longest request path served; an invocation id
 	// is a UUID.
 	maxDevPath = 4 << 10
-	// backendRequests is how many requests one bctrltest server answers
-	// before a fresh one replaces it.
+	// backendRequests is how many requests the bctrltest server keeps a
+	// record of.
 	backendRequests = 1024
 	// devRequestsPath serves the request log, outside the API's /v1.
 	devRequestsPath = "/_dev/requests"
@@ -56,7 +54,7 @@ const (
 )
 
 func newDevAPI(cfg devConfig) (*devAPI, error) {
-	b, err := newBackend(cfg.key)
+	b, err := newBackend(cfg.key, backendRequests)
 	if err != nil {
 		return nil, usagef("start dev server: %w", err)
 	}
@@ -66,8 +64,6 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 		demo:    &timelines{byID: map[string]timeline{}},
 		log:     newRequestLog(cfg.limits.requestLog),
 		backend: b,
-
-		rotateAfter: backendRequests,
 	}
 	if cfg.simulate {
 		d.sim = newSimulator(cfg.tick, cfg.limits.simulateMaxIDs)
@@ -75,10 +71,11 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 	return d, nil
 }
 
-// newBackend returns a bctrltest server whose handler serves the API, its
-// own listener already closed.
-func newBackend(key string) (*bctrltest.Server, error) {
-	b, err := bctrltest.Start("127.0.0.1:0", bctrltest.WithAPIKey(key))
+// newBackend returns a bctrltest server whose handler serves the API,
+// keeping a record of its last keep requests, its own listener already
+// closed.
+func newBackend(key string, keep int) (*bctrltest.Server, error) {
+	b, err := bctrltest.Start("127.0.0.1:0", bctrltest.WithAPIKey(key), bctrltest.WithRequestLimit(keep))
 	if err != nil {
 		return nil, err
 	}
@@ -113,14 +110,6 @@ func (d *devAPI) backendFor(r *http.Request) *bctrltest.Server {
 	inv, known := d.state(pathID(r), d.now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.served >= d.rotateAfter {
-		// On an error (no port left), keep the old one and try again at
-		// the next request.
-		if b, err := newBackend(d.key); err == nil {
-			d.backend, d.served = b, 0
-		}
-	}
-	d.served++
 	if known {
 		d.backend.Set(inv)
 	}

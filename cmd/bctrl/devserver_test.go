@@ -258,13 +258,17 @@ func TestDevServerRequestLog(t *testing.T) {
 }
 
 // TestDevServerBackendBounded checks what bctrltest records behind the dev
-// server: at most rotateAfter requests, each with the Authorization header
+// server: at most its request limit, each with the Authorization header
 // only, however many and however large the requests were.
 func TestDevServerBackendBounded(t *testing.T) {
 	t.Parallel()
 	s := startTestDevServer(t, false, nil)
+	small, err := newBackend(s.api.key, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.api.mu.Lock()
-	s.api.rotateAfter = 10
+	s.api.backend = small
 	s.api.mu.Unlock()
 	pad := http.Header{"X-Pad": {strings.Repeat("x", 40<<10)}}
 	for range 35 {
@@ -275,8 +279,8 @@ func TestDevServerBackendBounded(t *testing.T) {
 	s.api.mu.Lock()
 	reqs := s.api.backend.Requests()
 	s.api.mu.Unlock()
-	if len(reqs) == 0 || len(reqs) > 10 {
-		t.Fatalf("the backend holds %d requests, want 1 to 10", len(reqs))
+	if len(reqs) != 10 {
+		t.Fatalf("the backend holds %d requests, want its limit, 10", len(reqs))
 	}
 	for _, r := range reqs {
 		if len(r.Header) != 1 || r.Header.Get("Authorization") != "Bearer [redacted]" {
