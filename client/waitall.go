@@ -453,7 +453,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 		// The batch is ending; finish reports this id.
 	case !transient(r.err):
 		// The id is the caller's input: scrubbed, in case it is the key.
-		return b.end(w, b.lastOf(w), &WaitError{ID: b.s.client.redact.str(w.id), Last: w.last, Err: r.err}, yield)
+		return b.end(w, b.lastOf(w), &WaitError{ID: w.id, Last: w.last, Err: r.err}, yield)
 	default:
 		w.lastErr = r.err
 		w.fails = min(w.fails+1, 16)
@@ -551,7 +551,7 @@ func (b *batch) finish(ctx context.Context, yield func(*Invocation, error) bool)
 		if w.state == ended {
 			continue
 		}
-		err := &WaitError{ID: b.s.client.redact.str(w.id), Last: w.last, Err: waitCause(ctx, w.lastErr)}
+		err := &WaitError{ID: w.id, Last: w.last, Err: waitCause(ctx, w.lastErr)}
 		if !b.end(w, b.lastOf(w), err, yield) {
 			return
 		}
