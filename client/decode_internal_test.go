@@ -3,6 +3,7 @@ package client
 import (
 	stdjson "encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"runtime"
 	"strings"
@@ -170,5 +171,22 @@ func TestRawDecodeMemory(t *testing.T) {
 	t.Logf("encoding/json into gen.Invocation: %.0fx the %d-byte body", ratio, len(body))
 	if ratio > 200 {
 		t.Errorf("Raw's decode allocated %.0fx the body; the README says at most 200x", ratio)
+	}
+}
+
+// TestModelErrorsAreCapped: the errors the model's own methods build
+// (Step.Err, DecodeResult) carry a step's call capped, whatever its size.
+func TestModelErrorsAreCapped(t *testing.T) {
+	huge := strings.Repeat("c", 1<<20)
+	inv, err := decodeInvocation([]byte(`{"id":"x","status":"running","createdAt":"t","result":{"mode":"fail-fast","ok":true,"runtimeId":"r","steps":[`+
+		`{"index":0,"call":"`+huge+`","ok":"yes"},{"index":1,"call":"`+huge+`","ok":true,"resolved":{},"result":null}]}}`), testDecoder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := inv.Steps()[1].Success()
+	for name, err := range map[string]error{"Err": inv.Steps()[0].Err(), "DecodeResult": s.DecodeResult(new(any))} {
+		if err == nil || len(err.Error()) > 2*maxErrorToken {
+			t.Errorf("%s: %d-byte error, want it capped", name, len(fmt.Sprint(err)))
+		}
 	}
 }

@@ -77,10 +77,10 @@ var (
 func (s *StepSuccess) decodeResult(v any, opts json.Options) error {
 	r := bytes.TrimSpace(s.Result)
 	if len(r) == 0 || string(r) == "null" {
-		return fmt.Errorf("%w: step %d (%s)", ErrNullResult, s.Index, s.Call)
+		return fmt.Errorf("%w: step %d (%s)", ErrNullResult, s.Index, callText(s.Call))
 	}
 	if err := json.Unmarshal(r, v, opts); err != nil {
-		return fmt.Errorf("bctrl: step %d (%s): decode result: %w", s.Index, s.Call, err)
+		return fmt.Errorf("bctrl: step %d (%s): decode result: %w", s.Index, callText(s.Call), err)
 	}
 	return nil
 }
@@ -155,11 +155,16 @@ func (s *Step) Err() error {
 	case okTrue, okFalse:
 		return nil
 	case okMissing:
-		return fmt.Errorf("%w: step %d (index %d, call %q) has no \"ok\" field", ErrInvalidStep, s.pos, s.Index(), s.Call())
+		return fmt.Errorf("%w: step %d (index %d, call %q) has no \"ok\" field", ErrInvalidStep, s.pos, s.Index(), callText(s.Call()))
 	default:
-		return fmt.Errorf("%w: step %d (index %d, call %q): \"ok\" is not a boolean", ErrInvalidStep, s.pos, s.Index(), s.Call())
+		return fmt.Errorf("%w: step %d (index %d, call %q): \"ok\" is not a boolean", ErrInvalidStep, s.pos, s.Index(), callText(s.Call()))
 	}
 }
+
+// callText is a step's call as the model's own errors (Err, DecodeResult)
+// print it: capped, since these errors come from the model, not through a
+// Client's boundary (which would also scrub its key).
+func callText(call string) string { return noKey.text(call, maxErrorToken) }
 
 // ErrInvalidStep is wrapped by Step.Err for a step that is neither a success
 // nor a failure.
