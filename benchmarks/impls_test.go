@@ -48,8 +48,8 @@ type impl struct {
 // for sdk is the SDK/ogen ratio.
 var impls = []impl{
 	{"ogen", true, newOgen},
-	{"sdk", true, newSDK},
-	{"sdk-otel", true, newSDKOTel},
+	{"sdk", true, func(tb testing.TB, baseURL string) getter { return newSDK(tb, baseURL) }},
+	{"sdk-otel", true, func(tb testing.TB, baseURL string) getter { return newSDK(tb, baseURL, withOTelSDK(tb)) }},
 	{"raw", true, newRaw},
 	{"stdjson", true, newStdJSON},
 	{"floor", false, newFloor},
@@ -111,13 +111,10 @@ func closeIdleAtCleanup(tb testing.TB) client.Option {
 	})
 }
 
-// newSDKOTel is newSDK with an OpenTelemetry SDK installed (every span
-// sampled and recorded, then dropped: no exporter), for what tracing costs.
-func newSDKOTel(tb testing.TB, baseURL string) getter {
-	tp := sdktrace.NewTracerProvider()
-	tb.Cleanup(func() { tp.Shutdown(context.Background()) })
-	c, err := client.New(client.WithAPIKey(benchKey), client.WithBaseURL(baseURL), closeIdleAtCleanup(tb),
-		client.WithTracerProvider(tp))
+// newSDK: client.New (with opts added: sdk-otel adds withOTelSDK),
+// Invocations.Get, then Success or Failure on every step.
+func newSDK(tb testing.TB, baseURL string, opts ...client.Option) getter {
+	c, err := client.New(append([]client.Option{client.WithAPIKey(benchKey), client.WithBaseURL(baseURL), closeIdleAtCleanup(tb)}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -130,20 +127,12 @@ func newSDKOTel(tb testing.TB, baseURL string) getter {
 	}
 }
 
-// newSDK: client.New, Invocations.Get, then Success or Failure on every
-// step.
-func newSDK(tb testing.TB, baseURL string) getter {
-	c, err := client.New(client.WithAPIKey(benchKey), client.WithBaseURL(baseURL), closeIdleAtCleanup(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return func(ctx context.Context) (stepCounts, error) {
-		inv, err := c.Invocations.Get(ctx, benchID)
-		if err != nil {
-			return stepCounts{}, err
-		}
-		return walkSDK(inv)
-	}
+// withOTelSDK installs an OpenTelemetry SDK (every span sampled and
+// recorded, then dropped: no exporter), for what tracing costs.
+func withOTelSDK(tb testing.TB) client.Option {
+	tp := sdktrace.NewTracerProvider()
+	tb.Cleanup(func() { tp.Shutdown(context.Background()) })
+	return client.WithTracerProvider(tp)
 }
 
 func walkSDK(inv *client.Invocation) (stepCounts, error) {
