@@ -61,8 +61,6 @@ bench-compare: ## SDK vs ogen, raw oapi-codegen, encoding/json and a floor at 1-
 bench-quick: ## bench-compare in under a minute (4 short rounds): for a quick look while developing
 	@$(MAKE) --no-print-directory bench-compare BENCHCOUNT=4 BENCHTIME=300ms
 
-# BenchmarkGet in ./client is superseded by bench-compare (same impls, plus
-# ogen and the floor, at four sizes); run it by hand for its chunked case.
 .PHONY: bench-client
 bench-client: ## The client's BenchmarkDecode (no HTTP) and BenchmarkWaitScale, into bench-client.out
 	set -o pipefail; for i in $$(seq $(BENCHCOUNT)); do \

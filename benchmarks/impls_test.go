@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,10 +14,12 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/bctrlhq/sdk-go/benchmarks/ogenclient"
 	"github.com/bctrlhq/sdk-go/client"
 	"github.com/bctrlhq/sdk-go/gen"
+	"github.com/bctrlhq/sdk-go/internal/spectest"
 )
 
 // benchID is the invocation id every impl asks for; the server answers any
@@ -253,7 +254,7 @@ func walkOgen(inv *ogenclient.InvocationsGetResponse200) (stepCounts, error) {
 
 // newStdJSON: what a careful hand-written client does: a net/http GET,
 // io.ReadAll, one encoding/json Unmarshal into a hand-written mirror of the
-// whole schema (handInvocation), whose steps are one flattened struct with
+// whole schema (spectest.HandInvocation), whose steps are one flattened struct with
 // every field of both variants, told apart by "ok".
 func newStdJSON(tb testing.TB, baseURL string) getter {
 	hc := &http.Client{Transport: transport(tb), Timeout: time.Minute}
@@ -263,7 +264,7 @@ func newStdJSON(tb testing.TB, baseURL string) getter {
 		if err != nil {
 			return stepCounts{}, err
 		}
-		inv := new(handInvocation)
+		inv := new(spectest.HandInvocation)
 		if err := json.Unmarshal(body, inv); err != nil {
 			return stepCounts{}, err
 		}

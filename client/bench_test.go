@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,181 +20,22 @@ import (
 	"github.com/bctrlhq/sdk-go/internal/spectest"
 )
 
-// benchID is the invocation id every benchmark asks for. The servers below
-// answer any id with the same bytes.
-const benchID = "5e0c0001-03e8-4001-83e8-0000000003e8"
-
 // benchKey is the API key the benchmarks send.
 const benchKey = "bench-key"
 
-// serveBytes starts a loopback server that answers every request with
-// body, as the API does: 200, application/json and, unless chunked, a
-// Content-Length. A chunked response has none, so the client cannot size
-// its buffer from it.
-func serveBytes(b *testing.B, body []byte, chunked bool) *httptest.Server {
-	b.Helper()
-	// Under the id asked for (the same length): Get refuses an answer for
-	// another invocation.
-	var own struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &own); err != nil || len(own.ID) != len(benchID) {
-		b.Fatalf("benchmark body has no UUID id: %v", err)
-	}
-	body = bytes.ReplaceAll(body, []byte(`"`+own.ID+`"`), []byte(`"`+benchID+`"`))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if !chunked {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		}
-		w.Write(body)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
-}
-
-// benchTransport returns a transport configured like the SDK's default one
-// for the baseline and generated paths, closed when the benchmark ends.
-func benchTransport(b *testing.B) *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	b.Cleanup(tr.CloseIdleConnections)
-	return tr
-}
-
-// closeIdleAtCleanup is an option that leaves the SDK's default transport
-// in place and closes its idle connections when the benchmark ends.
-func closeIdleAtCleanup(b *testing.B) Option {
-	return WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
-		if tr, ok := next.(*http.Transport); ok {
-			b.Cleanup(tr.CloseIdleConnections)
-		}
-		return next
-	})
-}
-
-// benchCase is one body the benchmarks fetch or decode:
-// spectest.Steps(steps, failEvery), served with a Content-Length or, when
-// chunked, without one.
-type benchCase struct {
-	steps, failEvery int
-	chunked          bool
-}
-
-func (bc benchCase) name() string {
-	transfer := "length"
-	if bc.chunked {
-		transfer = "chunked"
-	}
-	return fmt.Sprintf("steps=%d/body=%s", bc.steps, transfer)
-}
-
-// getCases are the bodies BenchmarkGet fetches. The API sends a
-// Content-Length; the chunked case checks that the SDK does not depend on
-// it.
-var getCases = []benchCase{{1, 0, false}, {1000, 7, false}, {1000, 7, true}}
+// benchCase is one body BenchmarkDecode decodes:
+// spectest.Steps(steps, failEvery). (Get over loopback, against ogen and
+// the others, is in the benchmarks module: make bench-compare.)
+type benchCase struct{ steps, failEvery int }
 
 // decodeCases are the bodies BenchmarkDecode decodes.
-var decodeCases = []benchCase{{1, 0, false}, {1000, 7, false}}
+var decodeCases = []benchCase{{1, 0}, {1000, 7}}
 
-// BenchmarkGet compares, over loopback and for the same bytes, three ways
-// to fetch an invocation and read every step as a success or a failure:
-//
-//   - baseline: what a careful hand-written client does with net/http and
-//     encoding/json: one json.Decoder pass over the response body into a
-//     hand-written struct of the whole schema (baselineInvocation), whose
-//     steps are one flattened struct with every field of both variants;
-//   - sdk: Client.Invocations.Get, then Success/Failure on every step;
-//   - generated: gen.ClientWithResponses, then per step the generated
-//     AsStepSuccess, and AsStepFailure when "ok" is false.
-//
-// Each reads a field of every step. Run it as `make bench`; BENCHMARKS.md
-// records the results.
-func BenchmarkGet(b *testing.B) {
-	for _, bc := range getCases {
-		body := spectest.Steps(bc.steps, bc.failEvery)
-		want := wantCounts(bc.steps, bc.failEvery)
-		b.Run(bc.name(), func(b *testing.B) {
-			srv := serveBytes(b, body, bc.chunked)
-			url := srv.URL + "/v1/invocations/" + benchID
-			b.Run("impl=baseline", func(b *testing.B) {
-				hc := &http.Client{Transport: benchTransport(b), Timeout: time.Minute}
-				b.ReportAllocs()
-				start := cpuTime()
-				for b.Loop() {
-					want.check(b, walkBaseline(getBaseline(b, hc, url)))
-				}
-				reportCPU(b, start)
-			})
-			b.Run("impl=sdk", func(b *testing.B) {
-				c, err := New(WithAPIKey(benchKey), WithBaseURL(srv.URL), closeIdleAtCleanup(b))
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				start := cpuTime()
-				for b.Loop() {
-					inv, err := c.Invocations.Get(b.Context(), benchID)
-					if err != nil {
-						b.Fatal(err)
-					}
-					want.check(b, walkSDK(b, inv))
-				}
-				reportCPU(b, start)
-			})
-			b.Run("impl=generated", func(b *testing.B) {
-				gc, err := gen.NewClientWithResponses(srv.URL,
-					gen.WithHTTPClient(&http.Client{Transport: benchTransport(b), Timeout: time.Minute}))
-				if err != nil {
-					b.Fatal(err)
-				}
-				params := &gen.GetInvocationParams{Authorization: "Bearer " + benchKey}
-				b.ReportAllocs()
-				start := cpuTime()
-				for b.Loop() {
-					resp, err := gc.GetInvocationWithResponse(b.Context(), benchID, params)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if resp.JSON200 == nil {
-						b.Fatalf("status %d, no JSON body", resp.StatusCode())
-					}
-					want.check(b, walkGenerated(b, resp.JSON200))
-				}
-				reportCPU(b, start)
-			})
-		})
-	}
-}
-
-// getBaseline is the baseline's Get: one request, one encoding/json pass
-// over the body, the body drained and closed.
-func getBaseline(b *testing.B, hc *http.Client, url string) *baselineInvocation {
-	req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+benchKey)
-	resp, err := hc.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b.Fatalf("status %d", resp.StatusCode)
-	}
-	inv := new(baselineInvocation)
-	err = json.NewDecoder(resp.Body).Decode(inv)
-	io.Copy(io.Discard, resp.Body)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return inv
-}
-
-// BenchmarkDecode is BenchmarkGet without HTTP: the same three decodes and
-// walks of the same bytes, so the cost of decoding can be told from the
-// cost of the transport and the request path.
+// BenchmarkDecode compares, without HTTP and for the same bytes, three
+// decodes and walks of every step: baseline (encoding/json into the
+// hand-written mirror, spectest.HandInvocation), sdk (decodeInvocation,
+// then Success/Failure) and generated (encoding/json into gen.Invocation,
+// then the generated As... methods).
 func BenchmarkDecode(b *testing.B) {
 	for _, bc := range decodeCases {
 		body := spectest.Steps(bc.steps, bc.failEvery)
@@ -205,7 +45,7 @@ func BenchmarkDecode(b *testing.B) {
 				b.ReportAllocs()
 				start := cpuTime()
 				for b.Loop() {
-					inv := new(baselineInvocation)
+					inv := new(spectest.HandInvocation)
 					if err := json.Unmarshal(body, inv); err != nil {
 						b.Fatal(err)
 					}
@@ -277,126 +117,6 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 }
 
-// baselineInvocation and the types below mirror the whole invocation schema
-// of openapi.yaml by hand, as a client without the SDK would write it, with
-// one flattened step type holding every field of both variants. They exist
-// only as the benchmarks' yardstick: the SDK itself never copies the
-// schema.
-type baselineInvocation struct {
-	ArtifactCount     int                        `json:"artifactCount"`
-	CancelRequestedAt time.Time                  `json:"cancelRequestedAt"`
-	Connector         string                     `json:"connector"`
-	CorrelationID     string                     `json:"correlationId"`
-	CreatedAt         time.Time                  `json:"createdAt"`
-	DurationMs        int                        `json:"durationMs"`
-	EntryCall         string                     `json:"entryCall"`
-	Error             *baselineErrorInfo         `json:"error"`
-	ExecutionMode     string                     `json:"executionMode"`
-	FinishedAt        time.Time                  `json:"finishedAt"`
-	ID                string                     `json:"id"`
-	LastHeartbeatAt   time.Time                  `json:"lastHeartbeatAt"`
-	Metadata          map[string]json.RawMessage `json:"metadata"`
-	Progress          *baselineProgress          `json:"progress"`
-	Request           *baselineRequest           `json:"request"`
-	Result            *baselineResult            `json:"result"`
-	RunID             string                     `json:"runId"`
-	RuntimeID         string                     `json:"runtimeId"`
-	RuntimeKind       string                     `json:"runtimeKind"`
-	SequenceNo        int                        `json:"sequenceNo"`
-	SpaceID           string                     `json:"spaceId"`
-	StartedAt         time.Time                  `json:"startedAt"`
-	Status            string                     `json:"status"`
-	StepCount         int                        `json:"stepCount"`
-}
-
-type baselineErrorInfo struct {
-	Code    string                     `json:"code"`
-	Details map[string]json.RawMessage `json:"details"`
-	Message string                     `json:"message"`
-}
-
-type baselineProgress struct {
-	CurrentCall   string `json:"currentCall"`
-	LastEventType string `json:"lastEventType"`
-	Message       string `json:"message"`
-	Step          int    `json:"step"`
-	TotalSteps    int    `json:"totalSteps"`
-}
-
-type baselineRequest struct {
-	IdempotencyKey string `json:"idempotencyKey"`
-	Mode           string `json:"mode"`
-	RuntimeID      string `json:"runtimeId"`
-	Steps          []struct {
-		Args    []json.RawMessage `json:"args"`
-		Bind    string            `json:"bind"`
-		Call    string            `json:"call"`
-		Options *struct {
-			DryRun    bool `json:"dryRun"`
-			TimeoutMs int  `json:"timeoutMs"`
-		} `json:"options"`
-		Ref string `json:"ref"`
-	} `json:"steps"`
-}
-
-type baselineResult struct {
-	Mode      string         `json:"mode"`
-	OK        bool           `json:"ok"`
-	RuntimeID string         `json:"runtimeId"`
-	Steps     []baselineStep `json:"steps"`
-}
-
-// baselineStep is both step variants in one struct: ok tells which fields
-// are meaningful.
-type baselineStep struct {
-	Index    int                `json:"index"`
-	OK       bool               `json:"ok"`
-	Call     string             `json:"call"`
-	Resolved *baselineResolved  `json:"resolved"`
-	Binding  *baselineBinding   `json:"binding"`
-	Result   json.RawMessage    `json:"result"`
-	Error    *baselineStepError `json:"error"`
-}
-
-type baselineResolved struct {
-	Call      string `json:"call"`
-	ContextID string `json:"contextId"`
-	HandleID  string `json:"handleId"`
-	Method    string `json:"method"`
-	PageID    string `json:"pageId"`
-	Ref       string `json:"ref"`
-	RuntimeID string `json:"runtimeId"`
-	Target    string `json:"target"`
-}
-
-type baselineBinding struct {
-	Alias string `json:"alias"`
-	ID    string `json:"id"`
-	Type  string `json:"type"`
-}
-
-type baselineStepError struct {
-	Code       string `json:"code"`
-	Message    string `json:"message"`
-	Hint       string `json:"hint"`
-	Diagnostic *struct {
-		Call     string   `json:"call"`
-		Category string   `json:"category"`
-		Closest  []string `json:"closest"`
-		Code     string   `json:"code"`
-		DocsURL  string   `json:"docsUrl"`
-		Driver   string   `json:"driver"`
-		Expected string   `json:"expected"`
-		Fixes    []struct {
-			Command string `json:"command"`
-			Example string `json:"example"`
-			Title   string `json:"title"`
-		} `json:"fixes"`
-		ID       string `json:"id"`
-		Received string `json:"received"`
-	} `json:"diagnostic"`
-}
-
 // stepCounts counts the steps of each kind a walk saw; sum is a checksum of
 // the fields it read, so the walk cannot be optimised away.
 type stepCounts struct{ ok, failed, sum int }
@@ -419,7 +139,7 @@ func (want stepCounts) check(b *testing.B, got stepCounts) {
 
 // walkBaseline visits every step of the hand-written struct, telling the
 // variants apart by ok.
-func walkBaseline(inv *baselineInvocation) stepCounts {
+func walkBaseline(inv *spectest.HandInvocation) stepCounts {
 	var c stepCounts
 	if inv.Result == nil {
 		return c
