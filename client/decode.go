@@ -292,9 +292,20 @@ func (st *decodeState) raw(dec *jsontext.Decoder, m *stdjson.RawMessage) error {
 // number with no fractional part, so 1.0, 1e0 and 10E-1 are the integer 1.
 // A fraction or a value out of range is an error, which json names with the
 // member's JSON pointer.
+//
+// null is an error too: every optional integer of the model is a pointer
+// (the overlay's rule), whose null never reaches here, so an int is a
+// required one, and null would be a silent 0.
 func unmarshalInt(dec *jsontext.Decoder, v *int) error {
-	if dec.PeekKind() != '0' {
-		return errors.ErrUnsupported // null or a type error: the default says so
+	switch dec.PeekKind() {
+	case '0':
+	case 'n':
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		return errNullInt
+	default:
+		return errors.ErrUnsupported // a type error: the default says so
 	}
 	val, err := dec.ReadValue()
 	if err != nil {
@@ -312,6 +323,7 @@ func unmarshalInt(dec *jsontext.Decoder, v *int) error {
 var (
 	errNotIntegral = errors.New("number has a fractional part, the spec says integer")
 	errIntRange    = errors.New("integer out of range")
+	errNullInt     = errors.New("null for an integer the spec requires")
 )
 
 // parseIntegral parses a JSON number (already checked for syntax) that

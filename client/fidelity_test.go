@@ -323,3 +323,18 @@ func within(outer, inner []byte) bool {
 	i0 := reflect.ValueOf(inner).Pointer()
 	return i0 >= o0 && i0+uintptr(len(inner)) <= o0+uintptr(len(outer))
 }
+
+// TestNullRequiredIntegerIsAnError: a required integer sent as null is a
+// spec violation, refused and named, never read as 0.
+func TestNullRequiredIntegerIsAnError(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t, serveJSON(200, fixtureWith(t, "running", func(m map[string]any) { m["sequenceNo"] = nil })))
+	inv, err := c.Invocations.Get(t.Context(), "x")
+	if !errors.Is(err, client.ErrInvalidResponse) || inv != nil || !strings.Contains(err.Error(), "/sequenceNo") {
+		t.Errorf("Get = %v, %v; want ErrInvalidResponse naming /sequenceNo", inv, err)
+	}
+	// An optional one (a pointer) reads null as absent.
+	if inv := getBody(t, fixtureWith(t, "running", func(m map[string]any) { m["durationMs"] = nil })); inv.DurationMs != nil {
+		t.Errorf("durationMs null = %v, want nil", *inv.DurationMs)
+	}
+}
