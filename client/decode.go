@@ -12,6 +12,7 @@ import (
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/google/uuid"
 
 	"github.com/bctrlhq/sdk-go/gen"
 )
@@ -455,43 +456,15 @@ func checkRequired(inv *Invocation) error {
 }
 
 // sameID reports whether got names the invocation asked for as want: the
-// same string, or the same UUID in another letter case (the API compares
-// UUIDs so).
+// same string, or the same UUID in another spelling (letter case), as the
+// API compares UUIDs.
 func sameID(got, want string) bool {
-	return got == want || isUUID(got) && isUUID(want) && equalFoldASCII(got, want)
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
+	if got == want {
+		return true
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i]|0x20, b[i]|0x20 // hex digits and letters only (isUUID)
-		if x != y {
-			return false
-		}
-	}
-	return true
+	g, err1 := uuid.Parse(got)
+	w, err2 := uuid.Parse(want)
+	return err1 == nil && err2 == nil && g == w
 }
 
 // DecodeInvocation decodes an invocation body with the SDK's decoder, as
