@@ -72,12 +72,11 @@ func (st *decodeState) nested(raw []byte, v any) error {
 
 // decoderPool hands out decodeStates for one step limit.
 type decoderPool struct {
-	maxSteps int
 	pool     sync.Pool
 }
 
 func newDecoderPool(maxSteps int) *decoderPool {
-	p := &decoderPool{maxSteps: maxSteps}
+	p := &decoderPool{}
 	p.pool.New = func() any { return newDecodeState(maxSteps) }
 	return p
 }
