@@ -72,7 +72,7 @@ func (st *decodeState) nested(raw []byte, v any) error {
 
 // decoderPool hands out decodeStates for one step limit.
 type decoderPool struct {
-	pool     sync.Pool
+	pool sync.Pool
 }
 
 func newDecoderPool(maxSteps int) *decoderPool {
