@@ -288,6 +288,18 @@ func TestScript(t *testing.T) {
 	if got := status(t, get(t, c, srv, id)); got != "cancelled" {
 		t.Errorf("after Set: status = %q, want cancelled", got)
 	}
+
+	// Remove forgets it: 404, as for an id never registered; removing it
+	// again does nothing.
+	srv.Remove(id)
+	srv.Remove(id)
+	if r := get(t, c, srv, id); r.status != http.StatusNotFound || decodeError(t, r).Code != "invocation.not_found" {
+		t.Errorf("after Remove: status %d, body %s; want 404 invocation.not_found", r.status, r.body)
+	}
+	srv.Add(inv) // Add accepts the id again
+	if got := status(t, get(t, c, srv, id)); got != "queued" {
+		t.Errorf("Add after Remove: status = %q, want queued", got)
+	}
 }
 
 func TestAdvance(t *testing.T) {

@@ -181,6 +181,17 @@ func (s *Server) Set(inv Invocation) {
 	s.invocations[inv.ID] = &entry{states: []gen.Invocation{inv}}
 }
 
+// Remove forgets whatever the server holds for id (a single state, a
+// Script or an Advance): later GETs of it answer 404, as for an id never
+// registered. Removing an id the server does not hold does nothing. A
+// long-running server that registers ids as they are asked for (a dev
+// server) removes them again to keep its store bounded.
+func (s *Server) Remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.invocations, id)
+}
+
 // Script makes successive authorized GETs of /v1/invocations/{id} return
 // states in order; once they are used up the last state repeats forever. It
 // replaces anything registered for id. States without an ID get id.

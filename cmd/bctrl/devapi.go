@@ -27,6 +27,12 @@ import (
 //     last backendRequests small entries. bctrltest's own listener is
 //     closed at once: only its handler is used, behind the dev server's
 //     limits.
+//   - bctrltest keeps every invocation it is given until it is removed.
+//     devAPI registers an id's state there only while a request for it is
+//     being answered, and removes it after, so the backend holds at most
+//     the ids in flight (at most --max-conns), whatever the number of ids
+//     asked for; the simulator's own store is bounded by
+//     --simulate-max-ids.
 //   - The request log people read (GET /_dev/requests) is devAPI's own
 //     ring buffer of the last --request-log requests, headers cut short.
 type devAPI struct {
@@ -36,8 +42,9 @@ type devAPI struct {
 	sim  *simulator // nil without --simulate
 	log  *requestLog
 
-	mu      sync.Mutex
-	backend *bctrltest.Server
+	mu       sync.Mutex
+	backend  *bctrltest.Server
+	inFlight map[string]int // requests being answered, by the id registered for them in backend
 }
 
 const (
@@ -59,11 +66,12 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 		return nil, usagef("start dev server: %w", err)
 	}
 	d := &devAPI{
-		key:     cfg.key,
-		now:     time.Now,
-		demo:    &timelines{byID: map[string]timeline{}},
-		log:     newRequestLog(cfg.limits.requestLog),
-		backend: b,
+		key:      cfg.key,
+		now:      time.Now,
+		demo:     &timelines{byID: map[string]timeline{}},
+		log:      newRequestLog(cfg.limits.requestLog),
+		backend:  b,
+		inFlight: map[string]int{},
 	}
 	if cfg.simulate {
 		d.sim = newSimulator(cfg.tick, cfg.limits.simulateMaxIDs)
@@ -101,19 +109,35 @@ func (d *devAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v := r.Header.Values("Authorization"); len(v) > 0 {
 		fwd.Header["Authorization"] = v
 	}
-	d.backendFor(r).Handler().ServeHTTP(sw, fwd)
+	b, done := d.backendFor(r)
+	defer done()
+	b.Handler().ServeHTTP(sw, fwd)
 }
 
 // backendFor returns the bctrltest server to answer r, holding the state
-// r's invocation is in now, if devAPI knows the id.
-func (d *devAPI) backendFor(r *http.Request) *bctrltest.Server {
-	inv, known := d.state(pathID(r), d.now())
+// r's invocation is in now if devAPI knows the id, and a function to call
+// once r is answered. That function removes the state again, unless
+// another request for the same id is still being answered, so that the
+// backend never holds more ids than there are requests in flight.
+func (d *devAPI) backendFor(r *http.Request) (*bctrltest.Server, func()) {
+	id := pathID(r)
+	inv, known := d.state(id, d.now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if known {
-		d.backend.Set(inv)
+	b := d.backend
+	if !known {
+		return b, func() {}
 	}
-	return d.backend
+	b.Set(inv)
+	d.inFlight[id]++
+	return b, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.inFlight[id]--; d.inFlight[id] <= 0 {
+			delete(d.inFlight, id)
+			b.Remove(id)
+		}
+	}
 }
 
 // state returns id's state at now: a demo invocation's, else with

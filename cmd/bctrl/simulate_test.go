@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -183,6 +184,69 @@ func TestDevServerSimulatesThousandsOfIDs(t *testing.T) {
 	}
 	if n := s.api.sim.len(); n != 500 {
 		t.Errorf("the simulator keeps %d ids, want 500", n)
+	}
+}
+
+// TestDevServerBackendHoldsOnlyIDsInFlight checks the layer under the
+// simulator: bctrltest keeps every invocation it is given, so the dev
+// server must take each id out again once it has answered. Many distinct
+// ids, and many concurrent requests for one id (all answered 200), leave
+// nothing behind.
+func TestDevServerBackendHoldsOnlyIDsInFlight(t *testing.T) {
+	t.Parallel()
+	s := startTestDevServer(t, true, func(l *devLimits) { l.simulateMaxIDs = 100 })
+	ids := simIDs(300)
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	fetch := func(id string) error {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/invocations/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: status %d", id, resp.StatusCode)
+		}
+		return nil
+	}
+	for _, id := range ids {
+		if err := fetch(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 20 {
+				if err := fetch(ids[0]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	s.api.mu.Lock()
+	inFlight, backend := len(s.api.inFlight), s.api.backend
+	s.api.mu.Unlock()
+	if inFlight != 0 {
+		t.Errorf("%d ids still counted in flight", inFlight)
+	}
+	held := 0
+	for _, id := range append(ids, demoSucceedsID) {
+		req := httptest.NewRequest(http.MethodGet, "/v1/invocations/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		rec := httptest.NewRecorder()
+		backend.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			held++
+		}
+	}
+	if held > 0 {
+		t.Errorf("the bctrltest backend still holds %d of %d ids after their requests were answered", held, len(ids)+1)
 	}
 }
 
