@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 )
 
 // The demo invocations' ids. They are fixed so that scripts (make demo)
@@ -42,7 +41,7 @@ type devLimits struct {
 	writeTimeout      time.Duration // to write a response
 	idleTimeout       time.Duration // a keep-alive connection between requests
 	maxHeaderBytes    int           // request line and headers
-	maxConns          int           // connections open at once; more wait to be accepted
+	maxConns          int           // connections open at once; past it the longest idle one is closed, or new ones wait
 	shutdownTimeout   time.Duration // for requests in flight after SIGINT or SIGTERM
 	requestLog        int           // requests kept in the log
 	simulateMaxIDs    int           // simulated ids kept
@@ -147,7 +146,7 @@ Authorization value redacted), which GET /_dev/requests returns as JSON.`,
 	f.DurationVar(&tick, "tick", defaultTick, "time between two state changes of a demo or simulated invocation")
 	f.BoolVar(&simulate, "simulate", false, "answer for any id with a simulated invocation derived from the id")
 	f.IntVar(&lim.simulateMaxIDs, "simulate-max-ids", lim.simulateMaxIDs, "simulated ids kept (about 175 bytes each); the least recently used is forgotten first")
-	f.IntVar(&lim.maxConns, "max-conns", lim.maxConns, "connections served at once; more wait to be accepted")
+	f.IntVar(&lim.maxConns, "max-conns", lim.maxConns, "connections served at once; at the limit the longest-idle keep-alive connection is closed for a new one, and with none idle new ones wait")
 	f.IntVar(&lim.maxHeaderBytes, "max-header-bytes", lim.maxHeaderBytes, "largest request line and headers; larger requests get 431")
 	f.DurationVar(&lim.readHeaderTimeout, "read-header-timeout", lim.readHeaderTimeout, "time to read a request's headers")
 	f.DurationVar(&lim.readTimeout, "read-timeout", lim.readTimeout, "time to read a whole request, body included")
@@ -238,6 +237,7 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 		return nil, usagef("start dev server: %w", err)
 	}
 	lim := cfg.limits
+	limited := newConnLimiter(ln, lim.maxConns)
 	s := &devServer{
 		url: "http://" + ln.Addr().String(),
 		api: api,
@@ -248,6 +248,7 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 			WriteTimeout:      lim.writeTimeout,
 			IdleTimeout:       lim.idleTimeout,
 			MaxHeaderBytes:    lim.maxHeaderBytes,
+			ConnState:         limited.track,
 			// A client that hangs up or times out is not the server's
 			// error; net/http would log each one to stderr.
 			ErrorLog: log.New(io.Discard, "", 0),
@@ -256,7 +257,7 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 	}
 	s.stopReplay = replayDemo(api.demo, cfg.tick)
 	go func() {
-		if err := s.http.Serve(netutil.LimitListener(ln, lim.maxConns)); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(limited); !errors.Is(err, http.ErrServerClosed) {
 			s.served <- err
 		}
 	}()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -190,6 +191,43 @@ func TestDevServerMaxConns(t *testing.T) {
 	resp, _, err := devGet(t, s, "/v1/invocations/"+demoSucceedsID, nil, 5*time.Second)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("after a slot freed: %v %v", resp, err)
+	}
+}
+
+// TestDevServerIdleConnsMakeRoom fills every connection slot with idle
+// keep-alive connections (the idle timeout a minute away): a new client is
+// answered at once, in place of the connection idle longest, and the
+// client whose connection was closed is answered on a new one.
+func TestDevServerIdleConnsMakeRoom(t *testing.T) {
+	t.Parallel()
+	s := startTestDevServer(t, false, func(l *devLimits) { l.maxConns = 2; l.idleTimeout = time.Minute })
+	get := func(c *http.Client) error {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/invocations/"+demoSucceedsID, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	var clients []*http.Client
+	for i := range 3 {
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
+		start := time.Now()
+		if err := get(c); err != nil {
+			t.Fatalf("client %d, with %d idle connections open: %v after %v", i, len(clients), err, time.Since(start))
+		}
+		clients = append(clients, c)
+	}
+	if err := get(clients[0]); err != nil { // its connection was the one closed
+		t.Fatalf("the client whose idle connection was closed: %v", err)
 	}
 }
 
