@@ -725,6 +725,11 @@ func TestStdoutWriteError(t *testing.T) {
 		{[]string{"invocations", "get", "inv-1"}, exitOutput},
 		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOutput},
 		{append([]string{"invocations", "wait", "inv-2"}, fast...), exitOutput}, // 1, but the summary is lost
+		{append([]string{"invocations", "wait", "inv-1", "inv-2"}, fast...), exitOutput},
+		{[]string{"completion", "bash"}, exitOutput}, // cobra returns the write error: not a usage error
+		{[]string{"completion", "zsh"}, exitOutput},
+		{[]string{"completion", "fish"}, exitOutput},
+		{[]string{"completion", "powershell"}, exitOutput},
 		{[]string{"invocations", "get", "inv-missing", "-o", "json"}, exitNotFound},
 	} {
 		cmd := exec.CommandContext(t.Context(), bin, tt.args...)
@@ -739,7 +744,8 @@ func TestStdoutWriteError(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") {
+		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") ||
+			strings.Contains(stderr.String(), "--help' for usage") {
 			t.Errorf("bctrl %q > /dev/full: exit code %d, want %d; stderr:\n%s", tt.args, code, tt.want, stderr.String())
 		}
 	}

@@ -87,6 +87,12 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	if werr := a.stdout.failed(); werr != nil && errors.Is(err, werr) {
+		// The command stopped because stdout could not be written (cobra's
+		// completion and help commands return the write error): not a
+		// usage error. run reports the write error and exits exitOutput.
+		return exitOutput
+	}
 	var code int
 	if !ran(cmd) {
 		// cobra failed before the command ran: unknown command or flag,
