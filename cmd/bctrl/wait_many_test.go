@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -124,9 +126,14 @@ func TestWaitManyStdin(t *testing.T) {
 		args        []string
 		code        int
 		lines       int
+		stdout      string // in stdout, if not empty
 	}{
-		{"ids on lines and in args", "inv-ok\n\n  inv-bad inv-ok\n", []string{"-", "inv-ok"}, exitFailed, 2},
-		{"no ids", " \n", []string{"-"}, exitUsage, 0},
+		{"ids on lines and in args", "inv-ok\n\n  inv-bad inv-ok\n", []string{"-", "inv-ok"}, exitFailed, 2, ""},
+		{"no ids", " \n", []string{"-"}, exitUsage, 0, ""},
+		// A bad id is reported on its own line with exit code 2, naming
+		// its line; the others are still waited for.
+		{"an id over 64 KiB", "inv-ok\n\n" + strings.Repeat("x", 70<<10) + "\ninv-bad\n", []string{"-"}, exitUsage, 3,
+			"invalid_id\tinvalid id at line 3 of stdin: 71680 bytes, longer than 1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -149,6 +156,27 @@ func TestWaitManyStdin(t *testing.T) {
 			if n := strings.Count(stdout.String(), "\n"); n != tc.lines {
 				t.Errorf("stdout has %d lines, want %d:\n%s", n, tc.lines, stdout.String())
 			}
+			for _, want := range []string{tc.stdout, "inv-ok\tsucceeded", "inv-bad\tfailed"} {
+				if tc.lines > 0 && !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout has no %q:\n%s", want, stdout.String())
+				}
+			}
 		})
+	}
+}
+
+// TestScanIDsHoldsLittleOfALongWord reads a 16 MiB word between two ids:
+// it is reported with its length and line, but only its start is kept.
+func TestScanIDsHoldsLittleOfALongWord(t *testing.T) {
+	t.Parallel()
+	in := io.MultiReader(strings.NewReader("a\tb\r\n"), strings.NewReader(strings.Repeat("x", 16<<20)), strings.NewReader("\n\nc"))
+	type word struct{ kept, line, n int }
+	var got []word
+	if err := scanIDs(in, func(id string, line, n int) { got = append(got, word{len(id), line, n}) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []word{{1, 1, 1}, {1, 1, 1}, {maxIDBytes + 1, 2, 16 << 20}, {1, 4, 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("words (kept bytes, line, length) %v, want %v", got, want)
 	}
 }
