@@ -18,7 +18,8 @@ import (
 
 // devAPI is the dev server's handler. bctrltest serves the API itself
 // (routes, authentication, error bodies, heartbeats: one fake, not two);
-// devAPI decides which state each id is in at each request, and keeps in
+// the demo invocations live in it (replayDemo); with --simulate, devAPI
+// decides which state every other id is in at each request, and keeps in
 // bounds what bctrltest, a library for tests, keeps without bound:
 //
 //   - bctrltest records requests and their headers for a test to read.
@@ -36,11 +37,10 @@ import (
 //   - The request log people read (GET /_dev/requests) is devAPI's own
 //     ring buffer of the last --request-log requests, headers cut short.
 type devAPI struct {
-	key  string
-	now  func() time.Time
-	demo *timelines
-	sim  *simulator // nil without --simulate
-	log  *requestLog
+	key string
+	now func() time.Time
+	sim *simulator // nil without --simulate
+	log *requestLog
 
 	mu       sync.Mutex
 	backend  *bctrltest.Server
@@ -68,7 +68,6 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 	d := &devAPI{
 		key:      cfg.key,
 		now:      time.Now,
-		demo:     &timelines{byID: map[string]timeline{}},
 		log:      newRequestLog(cfg.limits.requestLog),
 		backend:  b,
 		inFlight: map[string]int{},
@@ -140,19 +139,13 @@ func (d *devAPI) backendFor(r *http.Request) (*bctrltest.Server, func()) {
 	}
 }
 
-// state returns id's state at now: a demo invocation's, else with
-// --simulate a simulated one's.
+// state returns id's simulated state at now, with --simulate, for any id
+// but the demo ones, which the backend holds itself (replayDemo).
 func (d *devAPI) state(id string, now time.Time) (gen.Invocation, bool) {
-	if id == "" {
+	if id == "" || d.sim == nil || isDemo(id) {
 		return gen.Invocation{}, false
 	}
-	if inv, ok := d.demo.at(id, now); ok {
-		return inv, true
-	}
-	if d.sim != nil {
-		return d.sim.at(id, now), true
-	}
-	return gen.Invocation{}, false
+	return d.sim.at(id, now), true
 }
 
 // pathID returns the invocation id r's path addresses, or "", as
@@ -222,40 +215,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// timelines holds the demo invocations: each moves to its next state every
-// interval from when it was registered, and stays in its last.
-type timelines struct {
-	mu   sync.Mutex
-	byID map[string]timeline
-}
-
-type timeline struct {
-	start  time.Time
-	every  time.Duration
-	states []gen.Invocation
-}
-
-// Advance registers states for id, from now on, as bctrltest's Advance.
-func (t *timelines) Advance(id string, every time.Duration, states ...gen.Invocation) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.byID[id] = timeline{start: time.Now(), every: every, states: slices.Clone(states)}
-}
-
-// at returns id's state at now, if id is registered.
-func (t *timelines) at(id string, now time.Time) (gen.Invocation, bool) {
-	t.mu.Lock()
-	tl, ok := t.byID[id]
-	t.mu.Unlock()
-	if !ok {
-		return gen.Invocation{}, false
-	}
-	i := int(now.Sub(tl.start) / tl.every)
-	inv := tl.states[max(0, min(i, len(tl.states)-1))]
-	inv.ID = id
-	return inv, true
-}
 
 // The bounds of one entry of the request log.
 const (

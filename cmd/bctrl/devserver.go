@@ -60,7 +60,7 @@ var defaultDevLimits = devLimits{
 }
 
 // simLimitText says how long the longest simulated course takes.
-var simLimitText = fmt.Sprintf("%d ticks (%v with\nthe default tick)", simMaxTicks, simMaxTicks*defaultTick)
+var simLimitText = fmt.Sprintf("%d ticks (%v with the default tick)", simMaxTicks, simMaxTicks*defaultTick)
 
 // defaultTick is the default of --tick.
 const defaultTick = 900 * time.Millisecond
@@ -83,11 +83,23 @@ several steps, one fails on a step error with a diagnostic and fixes, one is
 cancelled and one times out. They start over a while after they end.
 
 With --simulate it answers for any other id too: the first GET of an id
-starts a simulated invocation whose outcome (succeeded, failed, timed_out or
-cancelled), steps, timing and failure derive from a hash of the id, so the
-same id always runs the same way, and which ends within ` + simLimitText + `. A load test can use thousands of ids; the server keeps
---simulate-max-ids of them (least recently used forgotten first; a forgotten
-id starts over).
+starts a simulated invocation. Its course derives from a SHA-256 of the id,
+so an id runs the same way on every server: queued for 0-3 ticks, then 1-8
+steps of 1-3 ticks each (progress k/n, the step's call in the message),
+then it ends: 55% succeed after their last step, 25% fail at a step the
+hash picks (a step error: UNKNOWN_CALL, INVALID_ARGS, UNKNOWN_REF or
+CAPABILITY_NOT_AVAILABLE), 10% time out on their last step (TIMEOUT) and
+10% are cancelled at a step the hash picks. Every course ends within
+` + simLimitText + `.
+A load test can use thousands of ids; the server keeps --simulate-max-ids
+of them (least recently used forgotten first; a forgotten id starts over).
+
+The timestamps served, demo and simulated, are the course's own times on
+the server's clock: createdAt when the course began (for a simulated id,
+its first GET), startedAt when it left the queue, lastHeartbeatAt when the
+current step began, finishedAt the moment it ended, whoever asks and
+whenever. None is later than the server's clock, so the time a client saw
+an end minus finishedAt is how late it saw it.
 
 It prints the ids, the base URL and the lines to export, and runs until
 SIGINT or SIGTERM (exit code 0); requests still in flight then get
@@ -255,7 +267,7 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 		},
 		served: make(chan error, 1),
 	}
-	s.stopReplay = replayDemo(api.demo, cfg.tick)
+	s.stopReplay = replayDemo(api.backend, cfg.tick)
 	go func() {
 		if err := s.http.Serve(limited); !errors.Is(err, http.ErrServerClosed) {
 			s.served <- err

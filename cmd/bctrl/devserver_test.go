@@ -305,6 +305,7 @@ func TestDevServerBackendBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	armDemo(small, time.Second, time.Now())
 	s.api.mu.Lock()
 	s.api.backend = small
 	s.api.mu.Unlock()
@@ -399,4 +400,41 @@ func TestDevServerSignals(t *testing.T) {
 			t.Errorf("exit code %d %v after the second signal, want %d at once; stderr:\n%s", code, d, exitInterrupted, stderr)
 		}
 	})
+}
+
+// TestDevServerDemoTellsTheTime polls a demo invocation (a 20 ms tick)
+// until it ends: every stamp served is at or before the moment it was
+// served, and finishedAt is when the end became current (2 ticks after the
+// server started), not a made-up second per step.
+func TestDevServerDemoTellsTheTime(t *testing.T) {
+	t.Parallel()
+	before := time.Now()
+	s := startTestDevServer(t, false, nil)
+	for {
+		resp, body, err := devGet(t, s, "/v1/invocations/"+demoCancelsID, nil, 5*time.Second)
+		served := time.Now()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%v %v", resp, err)
+		}
+		var inv struct {
+			Status                                            string
+			CreatedAt, StartedAt, LastHeartbeatAt, FinishedAt *time.Time
+			CancelRequestedAt                                 *time.Time
+		}
+		if err := json.Unmarshal(body, &inv); err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range []*time.Time{inv.CreatedAt, inv.StartedAt, inv.LastHeartbeatAt, inv.FinishedAt, inv.CancelRequestedAt} {
+			if ts != nil && ts.After(served) {
+				t.Fatalf("%s: a stamp %v later than when it was served, %v:\n%s", inv.Status, ts, served, body)
+			}
+		}
+		if inv.Status == "cancelled" {
+			if inv.FinishedAt == nil || inv.FinishedAt.Before(before.Add(2*20*time.Millisecond)) {
+				t.Fatalf("finishedAt %v, want at least 2 ticks after %v:\n%s", inv.FinishedAt, before, body)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
