@@ -102,7 +102,9 @@ func (p simPlan) ticks() int {
 // began, finishedAt (and, cancelled, cancelRequestedAt) the moment the
 // course ended, so none is later than created + tick·every.
 func (p simPlan) state(id string, created time.Time, every time.Duration, tick int) gen.Invocation {
-	at := func(ticks int) client.Timestamp { return client.Timestamp{Time: created.Add(time.Duration(ticks) * every)} }
+	at := func(ticks int) client.Timestamp {
+		return client.Timestamp{Time: created.Add(time.Duration(ticks) * every)}
+	}
 	inv := bctrltest.NewInvocation(id)
 	inv.CreatedAt = at(0)
 	if tick < p.queued {
