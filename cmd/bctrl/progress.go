@@ -20,13 +20,25 @@ type reporter interface {
 
 // newReporter returns a progress bar on a terminal and plain lines
 // otherwise (a pipe, a file, CI logs), or with --debug, whose records would
-// break up a bar redrawn in place.
+// break up a bar redrawn in place. With -o json off a terminal (and
+// without --debug) it reports nothing: stderr is then for the one JSON
+// object of a failure.
 func (a *app) newReporter() reporter {
-	if a.isTerminal(a.stderr.w) && !a.debug {
+	tty := a.isTerminal(a.stderr.w)
+	switch {
+	case tty && !a.debug:
 		return &barReporter{w: a.stderr}
+	case !tty && a.output == "json" && !a.debug:
+		return quietReporter{}
 	}
 	return &lineReporter{w: a.stderr, now: a.now}
 }
+
+// quietReporter reports nothing.
+type quietReporter struct{}
+
+func (quietReporter) update(*client.Invocation)      {}
+func (quietReporter) done(*client.Invocation, error) {}
 
 // lineReporter writes one line per change, such as
 // "12:00:01 running step 2/5 clicking Sign in".

@@ -340,15 +340,11 @@ func TestDevServerSimulate(t *testing.T) {
 			if r.code != want {
 				t.Fatalf("wait %s (%s): exit code %d, want %d; stderr:\n%s", id, p.outcome, r.code, want, r.stderr)
 			}
-			var inv map[string]any
-			if want == exitOK {
-				json.Unmarshal([]byte(r.stdout), &inv)
-			} else {
-				f := decodeFailure(t, r.stdout)
-				if f.Error.Code != code {
+			inv := printedInvocation(t, r.stdout)
+			if want != exitOK {
+				if f := decodeFailure(t, r.stderr); f.Error.Code != code {
 					t.Errorf("wait %s: code %q, want %q", id, f.Error.Code, code)
 				}
-				inv = f.Invocation
 			}
 			delete(inv, "createdAt") // when the server first saw the id
 			for _, k := range []string{"startedAt", "finishedAt", "lastHeartbeatAt", "cancelRequestedAt"} {

@@ -85,7 +85,8 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		opts = append(opts, client.WithPollBudget(budget))
 	}
 
-	p := &batchProgress{w: a.stderr.drawer(), live: a.isTerminal(a.stderr) && !a.debug, total: distinct(ids) + len(bad)}
+	tty := a.isTerminal(a.stderr)
+	p := &batchProgress{w: a.stderr.drawer(), live: tty && !a.debug, quiet: !tty && out.json(), total: distinct(ids) + len(bad)}
 	res := &batchError{}
 	ctx := cmd.Context()
 	for _, b := range bad {
@@ -111,11 +112,6 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		return nil
 	}
 	res.total = p.total
-	if out.json() {
-		// Each line printed is the JSON report of its invocation, failures
-		// included: run must not add its error object to the stream.
-		a.output = "text"
-	}
 	return res
 }
 
@@ -313,6 +309,7 @@ func (e *batchError) Unwrap() error { return e.worst }
 type batchProgress struct {
 	w                      io.Writer
 	live                   bool
+	quiet                  bool // -o json off a terminal: stderr is for a failure's JSON object
 	total, seen, ok, notOK int
 }
 
@@ -336,5 +333,7 @@ func (p *batchProgress) done() {
 	if p.live {
 		fmt.Fprint(p.w, "\r\x1b[2K")
 	}
-	fmt.Fprintln(p.w, p.line())
+	if !p.quiet {
+		fmt.Fprintln(p.w, p.line())
+	}
 }

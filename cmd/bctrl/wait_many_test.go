@@ -104,6 +104,11 @@ func TestWaitManyJSON(t *testing.T) {
 	if len(codes) != len(want) {
 		t.Errorf("stdout has %d objects, want %d:\n%s", len(codes), len(want), r.stdout)
 	}
+	// stderr: the batch's failure as one JSON object, no progress line.
+	if f := decodeFailure(t, r.stderr); f.Error.Code != "invocation.not_found" || *f.Error.ExitCode != exitNotFound ||
+		!strings.Contains(f.Error.Message, "2 of 3 invocations did not succeed") {
+		t.Errorf("stderr's error %+v", f.Error)
+	}
 }
 
 // TestWaitManyProgressLine redraws one line in place on a terminal.
