@@ -21,14 +21,22 @@ import (
 const waitManyHelp = `
 
 With several ids, or "-" to read ids from stdin (separated by spaces or
-newlines), wait waits for them all under one request budget (--budget)
-with client.WaitAll. Each invocation is printed as it ends, one line on
-stdout ("<id> <outcome> <message>"; with -o json, one JSON object per line,
-and nothing else: id, status, exit_code, error, invocation). Progress is
-one line on stderr,
-redrawn in place on a terminal, then a summary. --timeout bounds the wait
-for each invocation. The exit code is the highest of the invocations'
-exit codes: 0 if all succeeded.`
+newlines), wait waits for them all with client.WaitAll, under one request
+budget: --budget polls a second in all, 10 by default (0 for no bound but
+32 polls in flight). An id longer than 1 KiB is refused (exit code 2,
+naming its stdin line or argument) and the others are still waited for.
+Each invocation is printed as it ends, one line on stdout, its fields
+separated by tabs: "<id><TAB><outcome>", and "<TAB><message>" when it did
+not succeed. With -o json, one JSON object per line instead, and nothing
+else (id, status, exit_code, error, invocation). Progress is one line on
+stderr, redrawn in place on a terminal, then a summary (with -o json off
+a terminal, only a failure's JSON object). --timeout bounds the wait for
+each invocation. The exit code is the highest of the invocations' exit
+codes: 0 if all succeeded.`
+
+// defaultBudget is the default of --budget: a batch started without
+// thinking about it stays a polite client of the API.
+const defaultBudget = 10
 
 // waitMany lets the wait command take several ids, or "-", and wait for
 // them with WaitAll; with a single id it is the wait command as it was.
@@ -41,7 +49,7 @@ func (a *app) waitMany(wait *cobra.Command) *cobra.Command {
   bctrl invocations wait 3f2b1c9e-... 9a1c77d0-... --budget 10
   jq -r '.[].id' submitted.json | bctrl invocations wait - -o json > results.ndjson`
 	var budget float64
-	wait.Flags().Float64Var(&budget, "budget", 0, "with several ids: at most this many polls a second in all; 0 means no bound but 32 polls in flight")
+	wait.Flags().Float64Var(&budget, "budget", defaultBudget, "with several ids: at most this many polls a second in all; 0 means no bound but 32 polls in flight")
 	wait.RunE = markRan(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 && args[0] != "-" {
 			return one(cmd, args)

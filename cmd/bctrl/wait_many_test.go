@@ -111,6 +111,31 @@ func TestWaitManyJSON(t *testing.T) {
 	}
 }
 
+// TestWaitManyDefaultBudget waits 500 ms for two invocations that never
+// end, polling as fast as 1-5 ms allows: the default --budget of 10 polls
+// a second bounds the requests (unbounded, it was hundreds); --budget 0
+// lifts the bound.
+func TestWaitManyDefaultBudget(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		extra    []string
+		min, max int
+	}{
+		{nil, 1, 15},
+		{[]string{"--budget", "0"}, 40, 1 << 20},
+	} {
+		srv := newServer(t)
+		scriptRunsForever(srv, "inv-1")
+		scriptRunsForever(srv, "inv-2")
+		env := map[string]string{"BCTRL_BASE_URL": srv.URL, "BCTRL_API_KEY": secretKey}
+		args := append(append([]string{"invocations", "wait", "inv-1", "inv-2", "--timeout", "500ms"}, fast...), tt.extra...)
+		r := runApp(t.Context(), t, env, false, args...)
+		if n := len(srv.Requests()); r.code != exitTimeout || n < tt.min || n > tt.max {
+			t.Errorf("%q: exit code %d, %d requests; want %d, %d to %d", tt.extra, r.code, n, exitTimeout, tt.min, tt.max)
+		}
+	}
+}
+
 // TestWaitManyProgressLine redraws one line in place on a terminal.
 func TestWaitManyProgressLine(t *testing.T) {
 	t.Parallel()
