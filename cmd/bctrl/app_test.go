@@ -25,7 +25,7 @@ func TestWaitProgressBarOnTerminal(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
 	}
-	for _, s := range []string{"running   step 1/2 opening the login page", "running   step 2/2 clicking Sign in", "succeeded", "100%"} {
+	for _, s := range []string{"running   progress 1/2 opening the login page", "running   progress 2/2 clicking Sign in", "succeeded", "100%"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("progress bar output has no %q:\n%q", s, r.stderr)
 		}

@@ -452,10 +452,10 @@ func TestGetText(t *testing.T) {
 		`(?m)^Finished: +2026-01-01T00:00:03Z$`,
 		`(?m)^Duration: +2s$`,
 		`(?m)^Error: +step 1 failed$`,
-		`(?m)^STEP +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
+		`(?m)^INDEX +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
 		`(?m)^0 +page\.goto +yes$`,
 		`(?m)^1 +page\.clik +no +UNKNOWN_CALL +no such call page\.clik +did you mean page\.click\?$`,
-		`(?m)^Step 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
+		`(?m)^Step at index 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
 		`(?m)^ +- Call page\.click instead$`,
 		`(?m)^ +\$ sed -i s/page\.clik/page\.click/ flow\.json$`,
 		`(?m)^ +Docs: https://docs\.example\.com/page\.click$`,
@@ -489,9 +489,9 @@ func TestWaitPlainProgress(t *testing.T) {
 	}
 	want := []string{
 		"queued",
-		"running step 1/3 opening the login page",
-		"running step 2/3 clicking Sign in",
-		"running step 3/3 reading the total",
+		"running progress 1/3 opening the login page",
+		"running progress 2/3 clicking Sign in",
+		"running progress 3/3 reading the total",
 		"succeeded",
 	}
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -504,7 +504,7 @@ func TestWaitPlainProgress(t *testing.T) {
 			t.Errorf("line %d = %q, want \"hh:mm:ss %s\"", i+1, line, want[i])
 		}
 	}
-	if !strings.Contains(r.stdout, "Status:    succeeded") || !strings.Contains(r.stdout, "STEP  CALL") {
+	if !strings.Contains(r.stdout, "Status:    succeeded") || !strings.Contains(r.stdout, "INDEX  CALL") {
 		t.Errorf("stdout has no summary:\n%s", r.stdout)
 	}
 }

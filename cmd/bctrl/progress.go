@@ -41,7 +41,7 @@ func (quietReporter) update(*client.Invocation)      {}
 func (quietReporter) done(*client.Invocation, error) {}
 
 // lineReporter writes one line per change, such as
-// "12:00:01 running step 2/5 clicking Sign in".
+// "12:00:01 running progress 2/5 clicking Sign in".
 type lineReporter struct {
 	w   *termOut
 	now func() time.Time
@@ -89,7 +89,7 @@ func (r *barReporter) update(inv *client.Invocation) {
 			if p.Step != nil {
 				step = *p.Step
 			}
-			desc += r.w.sprintf(" step %d/%d", step, total)
+			desc += r.w.sprintf(" progress %d/%d", step, total)
 			if total != r.bar.GetMax() {
 				r.bar.ChangeMax(total)
 			}

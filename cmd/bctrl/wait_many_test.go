@@ -42,7 +42,7 @@ func TestWaitMany(t *testing.T) {
 		{"all succeed", []string{"inv-ok", "inv-ok"}, nil, exitOK, []string{"inv-ok\tsucceeded"}},
 		{"one fails", []string{"inv-ok", "inv-bad"}, nil, exitFailed, []string{"inv-ok\tsucceeded", "inv-bad\tfailed\tinvocation inv-bad ended failed"}},
 		{"one not found", []string{"inv-bad", "nope", "inv-ok"}, nil, exitNotFound, []string{"inv-ok\tsucceeded", "inv-bad\tfailed", "nope\tnot_found"}},
-		{"one times out", []string{"inv-slow", "nope", "inv-bad"}, []string{"--timeout", "300ms"}, exitTimeout, []string{"inv-slow\ttimeout", "nope\tnot_found", "inv-bad\tfailed"}},
+		{"one times out", []string{"inv-slow", "nope", "inv-bad"}, []string{"--timeout", "300ms", "--budget", "0"}, exitTimeout, []string{"inv-slow\ttimeout", "nope\tnot_found", "inv-bad\tfailed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
