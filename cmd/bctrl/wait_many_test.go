@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -208,5 +210,29 @@ func TestScanIDsHoldsLittleOfALongWord(t *testing.T) {
 	want := []word{{1, 1, 1}, {1, 1, 1}, {maxIDBytes + 1, 2, 16 << 20}, {1, 4, 1}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("words (kept bytes, line, length) %v, want %v", got, want)
+	}
+}
+
+// TestWaitManyLinesMatchREADME reads the line format the README's CLI
+// section documents for several ids, and checks the lines printed use its
+// separators.
+func TestWaitManyLinesMatchREADME(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("<id>(\\\\t| )<outcome>`?,?[^<]*?(\\\\t| )<message>").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README documents no line format <id> <outcome> <message>")
+	}
+	sep := func(b []byte) string { return strings.ReplaceAll(string(b), `\t`, "\t") }
+	srv := batchServer(t)
+	env := map[string]string{"BCTRL_BASE_URL": srv.URL, "BCTRL_API_KEY": secretKey}
+	r := runApp(t.Context(), t, env, false, append([]string{"invocations", "wait", "inv-ok", "inv-bad"}, fast...)...)
+	for _, want := range []string{"inv-ok" + sep(m[1]) + "succeeded\n", "inv-bad" + sep(m[1]) + "failed" + sep(m[2]) + "invocation inv-bad ended failed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the README documents %q, stdout has no %q:\n%q", m[0], want, r.stdout)
+		}
 	}
 }
