@@ -37,7 +37,8 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 	e.printf("bctrl: %s\n", a.errorMessage(err, code))
 	switch {
 	case code == exitUsage:
-		if cmd != nil && !errors.Is(err, errNoAPIKey) {
+		var batch *batchError // a bad id in a batch: its line said why
+		if cmd != nil && !errors.Is(err, errNoAPIKey) && !errors.As(err, &batch) {
 			e.printf("Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	case code == exitAuth:

@@ -185,6 +185,9 @@ func TestWaitManyStdin(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
 			}
+			if tc.lines > 0 && strings.Contains(stderr.String(), "for usage") {
+				t.Errorf("a bad id in a batch gets a usage hint:\n%s", stderr.String())
+			}
 			if n := strings.Count(stdout.String(), "\n"); n != tc.lines {
 				t.Errorf("stdout has %d lines, want %d:\n%s", n, tc.lines, stdout.String())
 			}
