@@ -288,6 +288,18 @@ func TestScript(t *testing.T) {
 	if got := status(t, get(t, c, srv, id)); got != "cancelled" {
 		t.Errorf("after Set: status = %q, want cancelled", got)
 	}
+
+	// Remove forgets it: 404, as for an id never registered; removing it
+	// again does nothing.
+	srv.Remove(id)
+	srv.Remove(id)
+	if r := get(t, c, srv, id); r.status != http.StatusNotFound || decodeError(t, r).Code != "invocation.not_found" {
+		t.Errorf("after Remove: status %d, body %s; want 404 invocation.not_found", r.status, r.body)
+	}
+	srv.Add(inv) // Add accepts the id again
+	if got := status(t, get(t, c, srv, id)); got != "queued" {
+		t.Errorf("Add after Remove: status = %q, want queued", got)
+	}
 }
 
 func TestAdvance(t *testing.T) {
@@ -320,6 +332,80 @@ func TestAdvance(t *testing.T) {
 		if got := status(t, get(t, c, srv, id)); got != s.want {
 			t.Errorf("poll %d: status = %q, want %q", i, got, s.want)
 		}
+	}
+}
+
+// TestAdvanceStampNow serves each state with the times its timeline went
+// through on the server's clock: started when the first running state
+// became current, a heartbeat when the current state did, finished when
+// the end did (however late it is asked for), and nothing in the future.
+// Advance without it keeps the builders' stamps.
+func TestAdvanceStampNow(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := bctrltest.NewServer(t, bctrltest.WithClock(clock.Now))
+	c := newClient(t, true)
+	id, plain := uuidOf("stamped"), uuidOf("builder stamps")
+	inv := bctrltest.NewInvocation(id)
+	states := []bctrltest.Invocation{
+		inv,
+		bctrltest.Running(inv, 1, 2, "opening page"),
+		bctrltest.Running(inv, 2, 2, "clicking"),
+		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil), bctrltest.OKStep(1, "page.click", nil)),
+	}
+	t0 := clock.Now()
+	srv.AdvanceWith(id, 10*time.Second, states, bctrltest.StampNow())
+	srv.Advance(plain, 10*time.Second, states...)
+
+	at := func(d time.Duration) string { return t0.Add(d).UTC().Format(time.RFC3339Nano) }
+	text := func(ts client.Timestamp) string {
+		if ts.IsZero() {
+			return "-"
+		}
+		return ts.UTC().Format(time.RFC3339Nano)
+	}
+	for _, tt := range []struct {
+		clock                              time.Duration
+		status                             string
+		started, heartbeat, finished, took string
+	}{
+		{5 * time.Second, "queued", "-", "-", "-", "-"},
+		{15 * time.Second, "running", at(10 * time.Second), at(10 * time.Second), "-", "-"},
+		{29 * time.Second, "running", at(10 * time.Second), at(20 * time.Second), "-", "-"},
+		{31 * time.Second, "succeeded", at(10 * time.Second), at(30 * time.Second), at(30 * time.Second), "20000"},
+		{time.Hour, "succeeded", at(10 * time.Second), at(30 * time.Second), at(30 * time.Second), "20000"},
+	} {
+		clock.Add(tt.clock - clock.Now().Sub(t0))
+		got := decodeInvocation(t, get(t, c, srv, id))
+		took := "-"
+		if got.DurationMs != nil {
+			took = fmt.Sprint(*got.DurationMs)
+		}
+		if string(got.Status) != tt.status || text(got.CreatedAt) != at(0) || text(got.StartedAt) != tt.started ||
+			text(got.LastHeartbeatAt) != tt.heartbeat || text(got.FinishedAt) != tt.finished || took != tt.took {
+			t.Errorf("at +%v: %s created %s started %s heartbeat %s finished %s took %s; want %s created %s started %s heartbeat %s finished %s took %s",
+				tt.clock, got.Status, text(got.CreatedAt), text(got.StartedAt), text(got.LastHeartbeatAt), text(got.FinishedAt), took,
+				tt.status, at(0), tt.started, tt.heartbeat, tt.finished, tt.took)
+		}
+		for _, ts := range []client.Timestamp{got.CreatedAt, got.StartedAt, got.LastHeartbeatAt, got.FinishedAt} {
+			if ts.After(clock.Now()) {
+				t.Errorf("at +%v: a stamp %v is later than the server's clock", tt.clock, ts)
+			}
+		}
+		if b := decodeInvocation(t, get(t, c, srv, plain)); !b.CreatedAt.Time.Equal(inv.CreatedAt.Time) {
+			t.Errorf("Advance without StampNow: created %v, want the builders' %v", b.CreatedAt, inv.CreatedAt)
+		}
+	}
+
+	cancelled := bctrltest.NewInvocation(uuidOf("cancelled"))
+	clock.Add(time.Minute)
+	t1 := clock.Now()
+	srv.AdvanceWith(cancelled.ID, time.Second, []bctrltest.Invocation{cancelled, bctrltest.Running(cancelled, 1, 1, ""), bctrltest.Cancelled(cancelled)}, bctrltest.StampNow())
+	clock.Add(time.Minute)
+	got := decodeInvocation(t, get(t, c, srv, cancelled.ID))
+	if want := t1.Add(2 * time.Second); got.Status != "cancelled" || !got.FinishedAt.Time.Equal(want) || !got.CancelRequestedAt.Time.Equal(want) || !got.StartedAt.Time.Equal(t1.Add(time.Second)) {
+		t.Errorf("cancelled: %s started %v cancel requested %v finished %v; want started %v, the other two %v",
+			got.Status, got.StartedAt, got.CancelRequestedAt, got.FinishedAt, t1.Add(time.Second), want)
 	}
 }
 

@@ -78,4 +78,15 @@
 // never serves a heartbeat later than its clock's now (see WithClock): a
 // later one is served as now, or left out if the invocation has not started
 // by then.
+//
+// To serve the times a timeline actually goes through instead, so that a
+// client can measure how late it saw an end from finishedAt, register it
+// with AdvanceWith and StampNow: each state is then stamped on the
+// server's clock, finishedAt at the moment the end became current and the
+// heartbeat when the current state did:
+//
+//	srv.AdvanceWith(id, time.Second, []bctrltest.Invocation{inv,
+//		bctrltest.Running(inv, 1, 1, "opening page"),
+//		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)),
+//	}, bctrltest.StampNow()) // finishedAt: 2 s after this call
 package bctrltest

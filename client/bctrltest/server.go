@@ -55,6 +55,7 @@ type entry struct {
 
 	every time.Duration // > 0 for Advance: the state changes every interval
 	start time.Time     // when Advance was called
+	stamp bool          // StampNow: serve the timeline's own times
 }
 
 // current returns the state to serve at now and counts the GET.
@@ -64,7 +65,11 @@ func (e *entry) current(now time.Time) gen.Invocation {
 		i = int(now.Sub(e.start) / e.every)
 	}
 	e.served++
-	return e.states[max(0, min(i, len(e.states)-1))]
+	i = max(0, min(i, len(e.states)-1))
+	if e.stamp {
+		return stampAt(e.states, i, e.start, e.every)
+	}
+	return e.states[i]
 }
 
 // NewServer starts a fake API on a loopback address (on none with
@@ -181,6 +186,17 @@ func (s *Server) Set(inv Invocation) {
 	s.invocations[inv.ID] = &entry{states: []gen.Invocation{inv}}
 }
 
+// Remove forgets whatever the server holds for id (a single state, a
+// Script or an Advance): later GETs of it answer 404, as for an id never
+// registered. Removing an id the server does not hold does nothing. A
+// long-running server that registers ids as they are asked for (a dev
+// server) removes them again to keep its store bounded.
+func (s *Server) Remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.invocations, id)
+}
+
 // Script makes successive authorized GETs of /v1/invocations/{id} return
 // states in order; once they are used up the last state repeats forever. It
 // replaces anything registered for id. States without an ID get id.
@@ -195,6 +211,8 @@ func (s *Server) Script(id string, states ...Invocation) {
 // changes every interval, and the last state repeats forever. It replaces
 // anything registered for id. States without an ID get id. Advance panics
 // if states is empty, a state has no createdAt, or every is not positive.
+// The states are served with the builders' timestamps; AdvanceWith and
+// StampNow serve the times the timeline goes through instead.
 func (s *Server) Advance(id string, every time.Duration, states ...Invocation) {
 	if every <= 0 {
 		panic(fmt.Sprintf("bctrltest: Advance: interval %v is not positive", every))

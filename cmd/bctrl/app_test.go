@@ -25,7 +25,7 @@ func TestWaitProgressBarOnTerminal(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
 	}
-	for _, s := range []string{"running   step 1/2 opening the login page", "running   step 2/2 clicking Sign in", "succeeded", "100%"} {
+	for _, s := range []string{"running   progress 1/2 opening the login page", "running   progress 2/2 clicking Sign in", "succeeded", "100%"} {
 		if !strings.Contains(r.stderr, s) {
 			t.Errorf("progress bar output has no %q:\n%q", s, r.stderr)
 		}
@@ -158,7 +158,7 @@ func TestJSONOutputIsSafeJSON(t *testing.T) {
 		path string // where the invocation is in the printed JSON
 	}{
 		{[]string{"invocations", "get", "inv-1", "-o", "json"}, ""},
-		{append([]string{"invocations", "wait", "inv-1", "-o", "json"}, fast...), "invocation"},
+		{append([]string{"invocations", "wait", "inv-1", "-o", "json"}, fast...), ""},
 	} {
 		args := tt.args
 		r := runCLI(t, envFor(srv), args...)

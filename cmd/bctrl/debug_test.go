@@ -87,7 +87,7 @@ func TestDebugWait(t *testing.T) {
 	if want := []string{"queued", "running", "running", "succeeded"}; !slices.Equal(statuses, want) {
 		t.Errorf("changes %q, want %q:\n%s", statuses, want, r.stderr)
 	}
-	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d running step 2/2 clicking Sign in$`).MatchString(r.stderr) {
+	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d running progress 2/2 clicking Sign in$`).MatchString(r.stderr) {
 		t.Errorf("no progress line:\n%s", r.stderr)
 	}
 	decodeOne(t, r.stdout)
@@ -118,7 +118,7 @@ func TestDebugOnTerminal(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
 	}
-	if strings.Contains(r.stderr, "100%") || !strings.Contains(r.stderr, " running step 1/2 opening the login page\n") {
+	if strings.Contains(r.stderr, "100%") || !strings.Contains(r.stderr, " running progress 1/2 opening the login page\n") {
 		t.Errorf("want plain progress lines, not a bar:\n%s", r.stderr)
 	}
 	if len(attempts(r.stderr)) == 0 {

@@ -9,9 +9,18 @@ import (
 )
 
 // advancer takes invocations that move through states over time, as
-// bctrltest.Server.Advance does; the dev server's timelines implement it.
+// bctrltest.Server.AdvanceWith does.
 type advancer interface {
-	Advance(id string, every time.Duration, states ...gen.Invocation)
+	AdvanceWith(id string, every time.Duration, states []gen.Invocation, opts ...bctrltest.AdvanceOption)
+}
+
+// isDemo reports whether id is one of the demo invocations'.
+func isDemo(id string) bool {
+	switch id {
+	case demoSucceedsID, demoFailsID, demoCancelsID, demoTimesOutID:
+		return true
+	}
+	return false
 }
 
 // armDemo registers the four demo invocations on srv, created at now and
@@ -96,8 +105,9 @@ func armDemo(srv advancer, tick time.Duration, now time.Time) int {
 	return longest
 }
 
-// advanceDemo registers states for id and returns how many there are.
+// advanceDemo registers states for id, stamped with the times they become
+// current, and returns how many there are.
 func advanceDemo(srv advancer, id string, tick time.Duration, states ...gen.Invocation) int {
-	srv.Advance(id, tick, states...)
+	srv.AdvanceWith(id, tick, states, bctrltest.StampNow())
 	return len(states)
 }

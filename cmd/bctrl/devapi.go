@@ -18,7 +18,8 @@ import (
 
 // devAPI is the dev server's handler. bctrltest serves the API itself
 // (routes, authentication, error bodies, heartbeats: one fake, not two);
-// devAPI decides which state each id is in at each request, and keeps in
+// the demo invocations live in it (replayDemo); with --simulate, devAPI
+// decides which state every other id is in at each request, and keeps in
 // bounds what bctrltest, a library for tests, keeps without bound:
 //
 //   - bctrltest records requests and their headers for a test to read.
@@ -27,17 +28,23 @@ import (
 //     last backendRequests small entries. bctrltest's own listener is
 //     closed at once: only its handler is used, behind the dev server's
 //     limits.
+//   - bctrltest keeps every invocation it is given until it is removed.
+//     devAPI registers an id's state there only while a request for it is
+//     being answered, and removes it after, so the backend holds at most
+//     the ids in flight (at most --max-conns), whatever the number of ids
+//     asked for; the simulator's own store is bounded by
+//     --simulate-max-ids.
 //   - The request log people read (GET /_dev/requests) is devAPI's own
 //     ring buffer of the last --request-log requests, headers cut short.
 type devAPI struct {
-	key  string
-	now  func() time.Time
-	demo *timelines
-	sim  *simulator // nil without --simulate
-	log  *requestLog
+	key string
+	now func() time.Time
+	sim *simulator // nil without --simulate
+	log *requestLog
 
-	mu      sync.Mutex
-	backend *bctrltest.Server
+	mu       sync.Mutex
+	backend  *bctrltest.Server
+	inFlight map[string]int // requests being answered, by the id registered for them in backend
 }
 
 const (
@@ -59,11 +66,11 @@ func newDevAPI(cfg devConfig) (*devAPI, error) {
 		return nil, usagef("start dev server: %w", err)
 	}
 	d := &devAPI{
-		key:     cfg.key,
-		now:     time.Now,
-		demo:    &timelines{byID: map[string]timeline{}},
-		log:     newRequestLog(cfg.limits.requestLog),
-		backend: b,
+		key:      cfg.key,
+		now:      time.Now,
+		log:      newRequestLog(cfg.limits.requestLog),
+		backend:  b,
+		inFlight: map[string]int{},
 	}
 	if cfg.simulate {
 		d.sim = newSimulator(cfg.tick, cfg.limits.simulateMaxIDs)
@@ -101,34 +108,44 @@ func (d *devAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if v := r.Header.Values("Authorization"); len(v) > 0 {
 		fwd.Header["Authorization"] = v
 	}
-	d.backendFor(r).Handler().ServeHTTP(sw, fwd)
+	b, done := d.backendFor(r)
+	defer done()
+	b.Handler().ServeHTTP(sw, fwd)
 }
 
 // backendFor returns the bctrltest server to answer r, holding the state
-// r's invocation is in now, if devAPI knows the id.
-func (d *devAPI) backendFor(r *http.Request) *bctrltest.Server {
-	inv, known := d.state(pathID(r), d.now())
+// r's invocation is in now if devAPI knows the id, and a function to call
+// once r is answered. That function removes the state again, unless
+// another request for the same id is still being answered, so that the
+// backend never holds more ids than there are requests in flight.
+func (d *devAPI) backendFor(r *http.Request) (*bctrltest.Server, func()) {
+	id := pathID(r)
+	inv, known := d.state(id, d.now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if known {
-		d.backend.Set(inv)
+	b := d.backend
+	if !known {
+		return b, func() {}
 	}
-	return d.backend
+	b.Set(inv)
+	d.inFlight[id]++
+	return b, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.inFlight[id]--; d.inFlight[id] <= 0 {
+			delete(d.inFlight, id)
+			b.Remove(id)
+		}
+	}
 }
 
-// state returns id's state at now: a demo invocation's, else with
-// --simulate a simulated one's.
+// state returns id's simulated state at now, with --simulate, for any id
+// but the demo ones, which the backend holds itself (replayDemo).
 func (d *devAPI) state(id string, now time.Time) (gen.Invocation, bool) {
-	if id == "" {
+	if id == "" || d.sim == nil || isDemo(id) {
 		return gen.Invocation{}, false
 	}
-	if inv, ok := d.demo.at(id, now); ok {
-		return inv, true
-	}
-	if d.sim != nil {
-		return d.sim.at(id, now), true
-	}
-	return gen.Invocation{}, false
+	return d.sim.at(id, now), true
 }
 
 // pathID returns the invocation id r's path addresses, or "", as
@@ -198,40 +215,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// timelines holds the demo invocations: each moves to its next state every
-// interval from when it was registered, and stays in its last.
-type timelines struct {
-	mu   sync.Mutex
-	byID map[string]timeline
-}
-
-type timeline struct {
-	start  time.Time
-	every  time.Duration
-	states []gen.Invocation
-}
-
-// Advance registers states for id, from now on, as bctrltest's Advance.
-func (t *timelines) Advance(id string, every time.Duration, states ...gen.Invocation) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.byID[id] = timeline{start: time.Now(), every: every, states: slices.Clone(states)}
-}
-
-// at returns id's state at now, if id is registered.
-func (t *timelines) at(id string, now time.Time) (gen.Invocation, bool) {
-	t.mu.Lock()
-	tl, ok := t.byID[id]
-	t.mu.Unlock()
-	if !ok {
-		return gen.Invocation{}, false
-	}
-	i := int(now.Sub(tl.start) / tl.every)
-	inv := tl.states[max(0, min(i, len(tl.states)-1))]
-	inv.ID = id
-	return inv, true
-}
 
 // The bounds of one entry of the request log.
 const (

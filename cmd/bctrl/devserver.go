@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/net/netutil"
 )
 
 // The demo invocations' ids. They are fixed so that scripts (make demo)
@@ -42,7 +41,7 @@ type devLimits struct {
 	writeTimeout      time.Duration // to write a response
 	idleTimeout       time.Duration // a keep-alive connection between requests
 	maxHeaderBytes    int           // request line and headers
-	maxConns          int           // connections open at once; more wait to be accepted
+	maxConns          int           // connections open at once; past it the longest idle one is closed, or new ones wait
 	shutdownTimeout   time.Duration // for requests in flight after SIGINT or SIGTERM
 	requestLog        int           // requests kept in the log
 	simulateMaxIDs    int           // simulated ids kept
@@ -61,7 +60,7 @@ var defaultDevLimits = devLimits{
 }
 
 // simLimitText says how long the longest simulated course takes.
-var simLimitText = fmt.Sprintf("%d ticks (%v with\nthe default tick)", simMaxTicks, simMaxTicks*defaultTick)
+var simLimitText = fmt.Sprintf("%d ticks (%v with the default tick)", simMaxTicks, simMaxTicks*defaultTick)
 
 // defaultTick is the default of --tick.
 const defaultTick = 900 * time.Millisecond
@@ -84,11 +83,23 @@ several steps, one fails on a step error with a diagnostic and fixes, one is
 cancelled and one times out. They start over a while after they end.
 
 With --simulate it answers for any other id too: the first GET of an id
-starts a simulated invocation whose outcome (succeeded, failed, timed_out or
-cancelled), steps, timing and failure derive from a hash of the id, so the
-same id always runs the same way, and which ends within ` + simLimitText + `. A load test can use thousands of ids; the server keeps
---simulate-max-ids of them (least recently used forgotten first; a forgotten
-id starts over).
+starts a simulated invocation. Its course derives from a SHA-256 of the id,
+so an id runs the same way on every server: queued for 0-3 ticks, then 1-8
+steps of 1-3 ticks each (progress k/n, the step's call in the message),
+then it ends: 55% succeed after their last step, 25% fail at a step the
+hash picks (a step error: UNKNOWN_CALL, INVALID_ARGS, UNKNOWN_REF or
+CAPABILITY_NOT_AVAILABLE), 10% time out on their last step (TIMEOUT) and
+10% are cancelled at a step the hash picks. Every course ends within
+` + simLimitText + `.
+A load test can use thousands of ids; the server keeps --simulate-max-ids
+of them (least recently used forgotten first; a forgotten id starts over).
+
+The timestamps served, demo and simulated, are the course's own times on
+the server's clock: createdAt when the course began (for a simulated id,
+its first GET), startedAt when it left the queue, lastHeartbeatAt when the
+current step began, finishedAt the moment it ended, whoever asks and
+whenever. None is later than the server's clock, so the time a client saw
+an end minus finishedAt is how late it saw it.
 
 It prints the ids, the base URL and the lines to export, and runs until
 SIGINT or SIGTERM (exit code 0); requests still in flight then get
@@ -147,7 +158,7 @@ Authorization value redacted), which GET /_dev/requests returns as JSON.`,
 	f.DurationVar(&tick, "tick", defaultTick, "time between two state changes of a demo or simulated invocation")
 	f.BoolVar(&simulate, "simulate", false, "answer for any id with a simulated invocation derived from the id")
 	f.IntVar(&lim.simulateMaxIDs, "simulate-max-ids", lim.simulateMaxIDs, "simulated ids kept (about 175 bytes each); the least recently used is forgotten first")
-	f.IntVar(&lim.maxConns, "max-conns", lim.maxConns, "connections served at once; more wait to be accepted")
+	f.IntVar(&lim.maxConns, "max-conns", lim.maxConns, "connections served at once; at the limit the longest-idle keep-alive connection is closed for a new one, and with none idle new ones wait")
 	f.IntVar(&lim.maxHeaderBytes, "max-header-bytes", lim.maxHeaderBytes, "largest request line and headers; larger requests get 431")
 	f.DurationVar(&lim.readHeaderTimeout, "read-header-timeout", lim.readHeaderTimeout, "time to read a request's headers")
 	f.DurationVar(&lim.readTimeout, "read-timeout", lim.readTimeout, "time to read a whole request, body included")
@@ -238,6 +249,7 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 		return nil, usagef("start dev server: %w", err)
 	}
 	lim := cfg.limits
+	limited := newConnLimiter(ln, lim.maxConns)
 	s := &devServer{
 		url: "http://" + ln.Addr().String(),
 		api: api,
@@ -248,15 +260,16 @@ func startDevServer(cfg devConfig) (*devServer, error) {
 			WriteTimeout:      lim.writeTimeout,
 			IdleTimeout:       lim.idleTimeout,
 			MaxHeaderBytes:    lim.maxHeaderBytes,
+			ConnState:         limited.track,
 			// A client that hangs up or times out is not the server's
 			// error; net/http would log each one to stderr.
 			ErrorLog: log.New(io.Discard, "", 0),
 		},
 		served: make(chan error, 1),
 	}
-	s.stopReplay = replayDemo(api.demo, cfg.tick)
+	s.stopReplay = replayDemo(api.backend, cfg.tick)
 	go func() {
-		if err := s.http.Serve(netutil.LimitListener(ln, lim.maxConns)); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(limited); !errors.Is(err, http.ErrServerClosed) {
 			s.served <- err
 		}
 	}()

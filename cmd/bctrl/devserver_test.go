@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -193,6 +194,43 @@ func TestDevServerMaxConns(t *testing.T) {
 	}
 }
 
+// TestDevServerIdleConnsMakeRoom fills every connection slot with idle
+// keep-alive connections (the idle timeout a minute away): a new client is
+// answered at once, in place of the connection idle longest, and the
+// client whose connection was closed is answered on a new one.
+func TestDevServerIdleConnsMakeRoom(t *testing.T) {
+	t.Parallel()
+	s := startTestDevServer(t, false, func(l *devLimits) { l.maxConns = 2; l.idleTimeout = time.Minute })
+	get := func(c *http.Client) error {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/invocations/"+demoSucceedsID, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		resp, err := c.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	var clients []*http.Client
+	for i := range 3 {
+		tr := &http.Transport{}
+		t.Cleanup(tr.CloseIdleConnections)
+		c := &http.Client{Transport: tr, Timeout: 2 * time.Second}
+		start := time.Now()
+		if err := get(c); err != nil {
+			t.Fatalf("client %d, with %d idle connections open: %v after %v", i, len(clients), err, time.Since(start))
+		}
+		clients = append(clients, c)
+	}
+	if err := get(clients[0]); err != nil { // its connection was the one closed
+		t.Fatalf("the client whose idle connection was closed: %v", err)
+	}
+}
+
 // TestDevServerRequestLog sends more requests than the log keeps, each
 // with more and longer headers than an entry keeps: GET /_dev/requests
 // returns only the last ones, cut short, the key redacted.
@@ -267,6 +305,7 @@ func TestDevServerBackendBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	armDemo(small, time.Second, time.Now())
 	s.api.mu.Lock()
 	s.api.backend = small
 	s.api.mu.Unlock()
@@ -361,4 +400,41 @@ func TestDevServerSignals(t *testing.T) {
 			t.Errorf("exit code %d %v after the second signal, want %d at once; stderr:\n%s", code, d, exitInterrupted, stderr)
 		}
 	})
+}
+
+// TestDevServerDemoTellsTheTime polls a demo invocation (a 20 ms tick)
+// until it ends: every stamp served is at or before the moment it was
+// served, and finishedAt is when the end became current (2 ticks after the
+// server started), not a made-up second per step.
+func TestDevServerDemoTellsTheTime(t *testing.T) {
+	t.Parallel()
+	before := time.Now()
+	s := startTestDevServer(t, false, nil)
+	for {
+		resp, body, err := devGet(t, s, "/v1/invocations/"+demoCancelsID, nil, 5*time.Second)
+		served := time.Now()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%v %v", resp, err)
+		}
+		var inv struct {
+			Status                                            string
+			CreatedAt, StartedAt, LastHeartbeatAt, FinishedAt *time.Time
+			CancelRequestedAt                                 *time.Time
+		}
+		if err := json.Unmarshal(body, &inv); err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range []*time.Time{inv.CreatedAt, inv.StartedAt, inv.LastHeartbeatAt, inv.FinishedAt, inv.CancelRequestedAt} {
+			if ts != nil && ts.After(served) {
+				t.Fatalf("%s: a stamp %v later than when it was served, %v:\n%s", inv.Status, ts, served, body)
+			}
+		}
+		if inv.Status == "cancelled" {
+			if inv.FinishedAt == nil || inv.FinishedAt.Before(before.Add(2*20*time.Millisecond)) {
+				t.Fatalf("finishedAt %v, want at least 2 ticks after %v:\n%s", inv.FinishedAt, before, body)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -356,8 +356,7 @@ func TestInterrupt(t *testing.T) {
 }
 
 // TestJSONIsTheServedBody checks that -o json prints the body the server
-// sent: as is for get, and for a wait that ended failed as the
-// "invocation" of the error object.
+// sent, as is, for get and for a wait that ended failed alike.
 func TestJSONIsTheServedBody(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
@@ -374,7 +373,7 @@ func TestJSONIsTheServedBody(t *testing.T) {
 		path string // where the invocation is in the printed JSON
 	}{
 		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOK, ""},
-		{append([]string{"invocations", "wait", "inv-1", "--output=json"}, fast...), exitFailed, "invocation"},
+		{append([]string{"invocations", "wait", "inv-1", "--output=json"}, fast...), exitFailed, ""},
 	} {
 		r := runCLI(t, envFor(srv), tt.args...)
 		if r.code != tt.code {
@@ -453,10 +452,10 @@ func TestGetText(t *testing.T) {
 		`(?m)^Finished: +2026-01-01T00:00:03Z$`,
 		`(?m)^Duration: +2s$`,
 		`(?m)^Error: +step 1 failed$`,
-		`(?m)^STEP +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
+		`(?m)^INDEX +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
 		`(?m)^0 +page\.goto +yes$`,
 		`(?m)^1 +page\.clik +no +UNKNOWN_CALL +no such call page\.clik +did you mean page\.click\?$`,
-		`(?m)^Step 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
+		`(?m)^Step at index 1 \(page\.clik\) failed with UNKNOWN_CALL:$`,
 		`(?m)^ +- Call page\.click instead$`,
 		`(?m)^ +\$ sed -i s/page\.clik/page\.click/ flow\.json$`,
 		`(?m)^ +Docs: https://docs\.example\.com/page\.click$`,
@@ -490,9 +489,9 @@ func TestWaitPlainProgress(t *testing.T) {
 	}
 	want := []string{
 		"queued",
-		"running step 1/3 opening the login page",
-		"running step 2/3 clicking Sign in",
-		"running step 3/3 reading the total",
+		"running progress 1/3 opening the login page",
+		"running progress 2/3 clicking Sign in",
+		"running progress 3/3 reading the total",
 		"succeeded",
 	}
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
@@ -505,7 +504,7 @@ func TestWaitPlainProgress(t *testing.T) {
 			t.Errorf("line %d = %q, want \"hh:mm:ss %s\"", i+1, line, want[i])
 		}
 	}
-	if !strings.Contains(r.stdout, "Status:    succeeded") || !strings.Contains(r.stdout, "STEP  CALL") {
+	if !strings.Contains(r.stdout, "Status:    succeeded") || !strings.Contains(r.stdout, "INDEX  CALL") {
 		t.Errorf("stdout has no summary:\n%s", r.stdout)
 	}
 }
@@ -714,6 +713,7 @@ func TestStdoutWriteError(t *testing.T) {
 	srv := newServer(t)
 	scriptSucceeds(srv, "inv-1")
 	scriptFails(srv, "inv-2")
+	scriptRunsForever(srv, "inv-3")
 	for _, tt := range []struct {
 		args []string
 		want int
@@ -725,7 +725,13 @@ func TestStdoutWriteError(t *testing.T) {
 		{[]string{"invocations", "get", "inv-1"}, exitOutput},
 		{[]string{"invocations", "get", "inv-1", "-o", "json"}, exitOutput},
 		{append([]string{"invocations", "wait", "inv-2"}, fast...), exitOutput}, // 1, but the summary is lost
-		{[]string{"invocations", "get", "inv-missing", "-o", "json"}, exitNotFound},
+		{append([]string{"invocations", "wait", "inv-1", "inv-2"}, fast...), exitOutput},
+		{[]string{"completion", "bash"}, exitOutput}, // cobra returns the write error: not a usage error
+		{[]string{"completion", "zsh"}, exitOutput},
+		{[]string{"completion", "fish"}, exitOutput},
+		{[]string{"completion", "powershell"}, exitOutput},
+		{append([]string{"invocations", "wait", "inv-2", "-o", "json"}, fast...), exitOutput},                        // the failed invocation is lost
+		{append([]string{"invocations", "wait", "inv-3", "-o", "json", "--timeout", "200ms"}, fast...), exitTimeout}, // the last seen is lost, but 6 says more
 	} {
 		cmd := exec.CommandContext(t.Context(), bin, tt.args...)
 		cmd.Env = envFor(srv)
@@ -739,7 +745,8 @@ func TestStdoutWriteError(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") {
+		if code != tt.want || !strings.Contains(stderr.String(), "bctrl: write to stdout: ") || !strings.Contains(stderr.String(), "no space left on device") ||
+			strings.Contains(stderr.String(), "--help' for usage") {
 			t.Errorf("bctrl %q > /dev/full: exit code %d, want %d; stderr:\n%s", tt.args, code, tt.want, stderr.String())
 		}
 	}
@@ -781,7 +788,7 @@ func TestCLIHabits(t *testing.T) {
 			{"invocations", "get", " ", "-o", "json"},
 		} {
 			r := runCLI(t, env, args...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, "bctrl: invalid id ") || !strings.Contains(r.stderr, "it is blank") {
+			if r.code != exitUsage || !strings.Contains(r.stderr, "invalid id ") || !strings.Contains(r.stderr, "it is blank") {
 				t.Errorf("bctrl %q: exit code %d, stderr:\n%s", args, r.code, r.stderr)
 			}
 		}
@@ -804,7 +811,7 @@ func TestCLIHabits(t *testing.T) {
 				t.Errorf("bctrl %q: exit code %d, want %d; stderr:\n%s", tt.args, r.code, exitAPI, r.stderr)
 			}
 			r = runCLI(t, tt.env, append(tt.args, "-o", "json")...)
-			if f := decodeFailure(t, r.stdout); f.Error.Code != tt.code || *f.Error.ExitCode != exitAPI {
+			if f := decodeFailure(t, r.stderr); f.Error.Code != tt.code || *f.Error.ExitCode != exitAPI {
 				t.Errorf("bctrl %q -o json: %+v", tt.args, f.Error)
 			}
 		}

@@ -11,21 +11,24 @@ import (
 	"github.com/bctrlhq/sdk-go/client"
 )
 
-// How a failure is reported: a message for people on stderr, always, and
-// with -o json one JSON object on stdout for scripts.
+// How a failure is reported: a message for people on stderr; with -o
+// json, one JSON object on stderr instead, for scripts, while stdout holds
+// only what the command read (wait: the invocation, whenever one was
+// observed).
 
 // jsonOutputHelp documents the JSON a script reads, in "bctrl --help".
 const jsonOutputHelp = `JSON output (-o json):
-  On success, stdout holds the invocation as the API sent it. On any failure
-  stdout holds one object instead, and stderr the message for people:
-    {"error": {"code": "...", "message": "...", "request_id": "...", "exit_code": N},
-     "invocation": {...}}
-  "invocation" is there when the command read one: for wait, the invocation
-  that ended without succeeding, or the last state seen before --timeout or
-  an error stopped it. "request_id" is the server's (empty if none). "code" is
-  the API's error code when it sent one; otherwise one of usage, not_found,
-  unauthorized, forbidden, api_error, invalid_response, network, timeout,
-  interrupted, invocation_failed, invocation_cancelled, invocation_timed_out,
+  stdout holds what the command read and nothing else: the invocation as
+  the API sent it (get: on success; wait: whenever one was observed,
+  whatever the outcome, so "jq .status" works on failure too; the exit
+  code says how it ended). On any failure stderr holds one JSON object on
+  one line, and no message for people or progress lines (on a terminal,
+  wait still draws its progress bar before it):
+    {"error": {"code": "...", "message": "...", "request_id": "...", "exit_code": N}}
+  "request_id" is the server's (empty if none). "code" is the API's error
+  code when it sent one; otherwise one of usage, not_found, unauthorized,
+  forbidden, api_error, invalid_response, network, timeout, interrupted,
+  invocation_failed, invocation_cancelled, invocation_timed_out,
   invocation_unknown_status.`
 
 // printError writes err to stderr for people, with a hint for some codes.
@@ -34,7 +37,8 @@ func (a *app) printError(cmd *cobra.Command, err error, code int) {
 	e.printf("bctrl: %s\n", a.errorMessage(err, code))
 	switch {
 	case code == exitUsage:
-		if cmd != nil && !errors.Is(err, errNoAPIKey) {
+		var batch *batchError // a bad id in a batch: its line said why
+		if cmd != nil && !errors.Is(err, errNoAPIKey) && !errors.As(err, &batch) {
 			e.printf("Run '%s --help' for usage.\n", cmd.CommandPath())
 		}
 	case code == exitAuth:
@@ -96,13 +100,13 @@ type errorJSON struct {
 	ExitCode  int    `json:"exit_code"`
 }
 
-// failureJSON is what a failure prints on stdout with -o json.
+// failureJSON is what a failure prints on stderr with -o json.
 type failureJSON struct {
-	Error      errorJSON       `json:"error"`
-	Invocation json.RawMessage `json:"invocation,omitempty"` // as the API sent it
+	Error errorJSON `json:"error"`
 }
 
-// printErrorJSON writes the JSON object of a failure to stdout.
+// printErrorJSON writes the JSON object of a failure to stderr, on one
+// line.
 func (a *app) printErrorJSON(err error, code int) {
 	out := failureJSON{Error: errorJSON{
 		Code:      errorCode(err, code),
@@ -110,10 +114,14 @@ func (a *app) printErrorJSON(err error, code int) {
 		RequestID: requestID(err),
 		ExitCode:  code,
 	}}
-	if inv := invocationOf(err); inv != nil && json.Valid(inv.Raw()) {
-		out.Invocation = inv.Raw()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil { // strings only: cannot fail
+		a.stderr.printf("bctrl: %s\n", out.Error.Message)
+		return
 	}
-	if err := a.printJSONValue(out); err != nil {
+	if err := a.stderr.writeJSON(buf.Bytes()); err != nil {
 		a.stderr.printf("bctrl: write the JSON error: %v\n", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,9 @@ import (
 	"github.com/bctrlhq/sdk-go/client/bctrltest"
 )
 
-// printedFailure is the JSON a failure prints with -o json. Decoding
-// disallows unknown fields, so the shape scripts read is pinned here.
+// printedFailure is the JSON a failure prints on stderr with -o json.
+// Decoding disallows unknown fields, so the shape scripts read is pinned
+// here.
 type printedFailure struct {
 	Error struct {
 		Code      string `json:"code"`
@@ -22,26 +22,43 @@ type printedFailure struct {
 		RequestID string `json:"request_id"`
 		ExitCode  *int   `json:"exit_code"`
 	} `json:"error"`
-	Invocation map[string]any `json:"invocation"`
 }
 
-// decodeFailure decodes stdout, which must hold one printedFailure and
-// nothing else.
-func decodeFailure(t *testing.T, stdout string) printedFailure {
+// decodeFailure decodes stderr, which must hold one printedFailure on one
+// line and nothing else.
+func decodeFailure(t *testing.T, stderr string) printedFailure {
 	t.Helper()
-	decodeOne(t, stdout) // exactly one value
+	decodeOne(t, stderr) // exactly one value
+	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("stderr is not one line:\n%s", stderr)
+	}
 	var f printedFailure
-	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec := json.NewDecoder(strings.NewReader(stderr))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		t.Fatalf("stdout is not a failure object: %v\n%s", err, stdout)
+		t.Fatalf("stderr is not a failure object: %v\n%s", err, stderr)
 	}
 	return f
 }
 
-// TestJSONErrors runs failing commands with -o json: stdout holds one
-// object with the error's code, message, request id and exit code, and,
-// when the command read one, the invocation; stderr still has the message.
+// printedInvocation decodes stdout, which must hold one invocation, or
+// returns nil if it is empty.
+func printedInvocation(t *testing.T, stdout string) map[string]any {
+	t.Helper()
+	if stdout == "" {
+		return nil
+	}
+	inv, ok := decodeOne(t, stdout).(map[string]any)
+	if !ok {
+		t.Fatalf("stdout is not an object:\n%s", stdout)
+	}
+	return inv
+}
+
+// TestJSONErrors runs failing commands with -o json: stderr holds one
+// object with the error's code, message, request id and exit code, and
+// nothing else; stdout holds the invocation whenever one was observed
+// (jq .status works on failure), and nothing otherwise.
 func TestJSONErrors(t *testing.T) {
 	t.Parallel()
 	const id = "inv-1"
@@ -183,7 +200,7 @@ func TestJSONErrors(t *testing.T) {
 			if r.code != tt.exit {
 				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.exit, r.stdout, r.stderr)
 			}
-			f := decodeFailure(t, r.stdout)
+			f := decodeFailure(t, r.stderr)
 			e := f.Error
 			if e.Code != tt.code {
 				t.Errorf("code %q, want %q", e.Code, tt.code)
@@ -194,15 +211,15 @@ func TestJSONErrors(t *testing.T) {
 			if tt.requestID != regexp.MustCompile(`^req_\w+$`).MatchString(e.RequestID) {
 				t.Errorf("request_id %q; want one: %v", e.RequestID, tt.requestID)
 			}
-			// The message is the one stderr shows people.
-			if e.Message == "" || !slices.Contains(strings.Split(r.stderr, "\n"), "bctrl: "+e.Message) {
-				t.Errorf("message %q; stderr:\n%s", e.Message, r.stderr)
+			if e.Message == "" || strings.HasPrefix(e.Message, "bctrl:") {
+				t.Errorf("message %q", e.Message)
 			}
-			if got, _ := f.Invocation["status"].(string); got != tt.status {
-				t.Errorf("invocation status %q, want %q (invocation %v)", got, tt.status, f.Invocation)
+			inv := printedInvocation(t, r.stdout)
+			if got, _ := inv["status"].(string); got != tt.status {
+				t.Errorf("invocation status on stdout %q, want %q (stdout:\n%s)", got, tt.status, r.stdout)
 			}
-			if tt.status != "" && f.Invocation["id"] != id {
-				t.Errorf("invocation id %v, want %s", f.Invocation["id"], id)
+			if tt.status != "" && inv["id"] != id {
+				t.Errorf("invocation id %v, want %s", inv["id"], id)
 			}
 		})
 	}
@@ -221,12 +238,14 @@ func TestErrorsWithoutJSON(t *testing.T) {
 		{"invocations", "get", "inv-missing", "--", "-o", "json"},
 	} {
 		r := runCLI(t, envFor(srv), args...)
+		if strings.HasPrefix(args[len(args)-1], "-o=json") {
+			if f := decodeFailure(t, r.stderr); r.code == exitOK || f.Error.Code != "usage" || r.stdout != "" {
+				t.Errorf("bctrl %q: exit code %d, stdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+			}
+			continue
+		}
 		if r.code == exitOK || !strings.HasPrefix(r.stderr, "bctrl: ") {
 			t.Errorf("bctrl %q: exit code %d, stderr:\n%s", args, r.code, r.stderr)
-		}
-		if strings.HasPrefix(args[len(args)-1], "-o=json") {
-			decodeFailure(t, r.stdout)
-			continue
 		}
 		if r.stdout != "" {
 			t.Errorf("bctrl %q: stdout:\n%s\nwant it empty", args, r.stdout)
@@ -249,14 +268,14 @@ func TestJSONErrorsInProcess(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	r := runApp(ctx, t, env, false, "invocations", "wait", "inv-1", "-o", "json")
-	if f := decodeFailure(t, r.stdout); r.code != exitInterrupted || f.Error.Code != "interrupted" || f.Error.Message != "interrupted" {
-		t.Errorf("interrupted: exit code %d, stdout:\n%s", r.code, r.stdout)
+	if f := decodeFailure(t, r.stderr); r.code != exitInterrupted || f.Error.Code != "interrupted" || f.Error.Message != "interrupted" {
+		t.Errorf("interrupted: exit code %d, stderr:\n%s", r.code, r.stderr)
 	}
 
 	r = runApp(t.Context(), t, env, false, append([]string{"invocations", "wait", "inv-2", "-o", "json"}, fast...)...)
-	f := decodeFailure(t, r.stdout)
-	if r.code != exitFailed || f.Error.Code != "invocation_unknown_status" || f.Invocation["status"] != "archived" {
-		t.Errorf("unknown status: exit code %d, stdout:\n%s", r.code, r.stdout)
+	f := decodeFailure(t, r.stderr)
+	if r.code != exitFailed || f.Error.Code != "invocation_unknown_status" || printedInvocation(t, r.stdout)["status"] != "archived" {
+		t.Errorf("unknown status: exit code %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 

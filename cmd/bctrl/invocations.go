@@ -144,8 +144,8 @@ Progress goes to stderr: a progress bar on a terminal, otherwise (or with
 the invocation succeeded, 1 if it ended failed, cancelled or timed_out, and
 6 if --timeout passed first (see "bctrl --help" for the others).
 
-With -o json, a wait that ends without success prints one object holding
-the error and the invocation (see "bctrl --help").`,
+With -o json, stdout holds the last invocation observed, whatever the
+outcome, and a failure is one JSON object on stderr (see "bctrl --help").`,
 		Example: `  bctrl invocations wait 3f2b1c9e-... --timeout 10m
   bctrl invocations wait 3f2b1c9e-... -o json > result.json`,
 		Args:              cobra.ExactArgs(1),
@@ -173,12 +173,16 @@ the error and the invocation (see "bctrl --help").`,
 				client.WithPollInterval(pollMin, pollMax),
 				client.WithProgress(rep.update))
 			rep.done(inv, err)
+			if inv == nil {
+				inv = invocationOf(err) // the last one seen, if any
+			}
 
+			// Print the invocation whatever the outcome, the error (if
+			// any) setting the exit code: in text, once it ended; with -o
+			// json, whenever one was observed, so that stdout is always
+			// the invocation and run reports the error on stderr.
 			var ended *client.InvocationError
-			if err == nil || !out.json() && errors.As(err, &ended) {
-				// The invocation ended: print it whatever the outcome; the
-				// error (if any) sets the exit code. With -o json, run
-				// prints a failure's invocation inside its error object.
+			if inv != nil && (err == nil || out.json() || errors.As(err, &ended)) {
 				if perr := out.print(a.stdout, inv); perr != nil {
 					return perr
 				}

@@ -171,6 +171,13 @@ func (o *termOut) flush() error {
 	return o.err
 }
 
+// failed returns the first write error, or nil.
+func (o *termOut) failed() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
 // drawer returns the underlying writer, for the progress bar only: it
 // draws with escape sequences of its own. Give it text built with sprintf.
 func (o *termOut) drawer() io.Writer { return o.w }

@@ -20,16 +20,28 @@ type reporter interface {
 
 // newReporter returns a progress bar on a terminal and plain lines
 // otherwise (a pipe, a file, CI logs), or with --debug, whose records would
-// break up a bar redrawn in place.
+// break up a bar redrawn in place. With -o json off a terminal (and
+// without --debug) it reports nothing: stderr is then for the one JSON
+// object of a failure.
 func (a *app) newReporter() reporter {
-	if a.isTerminal(a.stderr.w) && !a.debug {
+	tty := a.isTerminal(a.stderr.w)
+	switch {
+	case tty && !a.debug:
 		return &barReporter{w: a.stderr}
+	case !tty && a.output == "json" && !a.debug:
+		return quietReporter{}
 	}
 	return &lineReporter{w: a.stderr, now: a.now}
 }
 
+// quietReporter reports nothing.
+type quietReporter struct{}
+
+func (quietReporter) update(*client.Invocation)      {}
+func (quietReporter) done(*client.Invocation, error) {}
+
 // lineReporter writes one line per change, such as
-// "12:00:01 running step 2/5 clicking Sign in".
+// "12:00:01 running progress 2/5 clicking Sign in".
 type lineReporter struct {
 	w   *termOut
 	now func() time.Time
@@ -77,7 +89,7 @@ func (r *barReporter) update(inv *client.Invocation) {
 			if p.Step != nil {
 				step = *p.Step
 			}
-			desc += r.w.sprintf(" step %d/%d", step, total)
+			desc += r.w.sprintf(" progress %d/%d", step, total)
 			if total != r.bar.GetMax() {
 				r.bar.ChangeMax(total)
 			}

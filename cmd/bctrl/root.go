@@ -39,7 +39,7 @@ type app struct {
 	scrubs scrubCache
 
 	// output is the -o flag of the command that runs (get, wait, version):
-	// with "json", a failure is also reported as a JSON object on stdout.
+	// with "json", a failure is reported as a JSON object on stderr.
 	output string
 }
 
@@ -63,7 +63,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 // run executes args and returns the exit code. It prints every error to
-// stderr itself, and with -o json also as a JSON object on stdout; cobra
+// stderr itself, for people, or with -o json as one JSON object; cobra
 // prints only help. A failed write to stdout turns a success (0) or an
 // invocation that ended without success (1), whose output is the point,
 // into exitOutput; other codes stay, since they say more.
@@ -87,6 +87,12 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	if werr := a.stdout.failed(); werr != nil && errors.Is(err, werr) {
+		// The command stopped because stdout could not be written (cobra's
+		// completion and help commands return the write error): not a
+		// usage error. run reports the write error and exits exitOutput.
+		return exitOutput
+	}
 	var code int
 	if !ran(cmd) {
 		// cobra failed before the command ran: unknown command or flag,
@@ -95,9 +101,10 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	} else {
 		code = exitCode(ctx, err)
 	}
-	a.printError(cmd, err, code)
 	if a.jsonErrors(cmd, args) {
 		a.printErrorJSON(err, code)
+	} else {
+		a.printError(cmd, err, code)
 	}
 	return code
 }

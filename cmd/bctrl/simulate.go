@@ -17,7 +17,8 @@ import (
 // (outcome, number of steps, time queued, time per step, the failing step
 // and its error) derives from a SHA-256 of the id, so the same id always
 // runs the same way. Its longest course is simMaxTicks ticks: 24.3 seconds
-// with the default tick.
+// with the default tick. Its stamps are the course's own times, counted in
+// ticks from its first GET on the server's clock (simPlan.state).
 //
 // Per id the server keeps only the hash and when the id was first asked
 // for (about 175 bytes, whatever the id's length), for at most
@@ -95,19 +96,43 @@ func (p simPlan) ticks() int {
 	return n
 }
 
-// state returns the invocation id, created at created, after tick ticks.
-func (p simPlan) state(id string, created time.Time, tick int) gen.Invocation {
+// state returns the invocation id, created at created, after tick ticks of
+// every. Its stamps are the course's own times on the server's clock:
+// startedAt when it began running, lastHeartbeatAt when the current step
+// began, finishedAt (and, cancelled, cancelRequestedAt) the moment the
+// course ended, so none is later than created + tick·every.
+func (p simPlan) state(id string, created time.Time, every time.Duration, tick int) gen.Invocation {
+	at := func(ticks int) client.Timestamp {
+		return client.Timestamp{Time: created.Add(time.Duration(ticks) * every)}
+	}
 	inv := bctrltest.NewInvocation(id)
-	inv.CreatedAt = client.Timestamp{Time: created}
+	inv.CreatedAt = at(0)
 	if tick < p.queued {
 		return inv
 	}
+	inv.StartedAt = at(p.queued)
 	t := p.queued
 	for i, d := range p.stepTicks {
-		if t += d; tick < t {
-			return bctrltest.Running(inv, i+1, p.steps, fmt.Sprintf("simulated step %d: %s", i+1, p.calls[i]))
+		if tick < t+d {
+			inv = bctrltest.Running(inv, i+1, p.steps, fmt.Sprintf("simulated step %d: %s", i+1, p.calls[i]))
+			inv.LastHeartbeatAt = at(t)
+			return inv
 		}
+		t += d
 	}
+	inv = p.final(inv)
+	end := at(t)
+	inv.StartedAt, inv.LastHeartbeatAt, inv.FinishedAt = at(p.queued), end, end
+	if !inv.CancelRequestedAt.IsZero() {
+		inv.CancelRequestedAt = end
+	}
+	ms := int(end.Sub(inv.StartedAt.Time).Milliseconds())
+	inv.DurationMs = &ms
+	return inv
+}
+
+// final returns inv in the course's final state, with the builders' stamps.
+func (p simPlan) final(inv gen.Invocation) gen.Invocation {
 	var steps []gen.Step
 	for i := range p.stop - 1 {
 		steps = append(steps, bctrltest.OKStep(i, p.calls[i], nil))
@@ -165,7 +190,7 @@ func (s *simulator) at(id string, now time.Time) gen.Invocation {
 	}
 	start := e.Value.(*simSeen).start
 	s.mu.Unlock()
-	return planFor(sum).state(id, start, int(now.Sub(start)/s.tick))
+	return planFor(sum).state(id, start, s.tick, int(now.Sub(start)/s.tick))
 }
 
 // len returns how many ids the simulator keeps.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,10 +25,17 @@ func simIDs(n int) []string {
 	return ids
 }
 
+// simCreated and simTick are when decodeState's invocations were first
+// asked for, and the tick.
+var (
+	simCreated = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	simTick    = 900 * time.Millisecond
+)
+
 // decodeState decodes a simulated state with the SDK, as a client sees it.
 func decodeState(t *testing.T, p simPlan, id string, tick int) *client.Invocation {
 	t.Helper()
-	body, err := json.Marshal(p.state(id, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), tick))
+	body, err := json.Marshal(p.state(id, simCreated, simTick, tick))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +90,62 @@ func TestSimulatedCourses(t *testing.T) {
 	for _, o := range []simOutcome{simSucceeded, simFailed, simTimedOut, simCancelled} {
 		if outcomes[o] < 20 {
 			t.Errorf("%d of 400 ids %s: %v", outcomes[o], o, outcomes)
+		}
+	}
+}
+
+// TestSimulatedStamps checks that a simulated course tells the time: at
+// each tick, startedAt is when it began running, lastHeartbeatAt when the
+// current step began, finishedAt the moment the course ended (the same
+// however late it is asked for), and no stamp is later than the server's
+// clock.
+func TestSimulatedStamps(t *testing.T) {
+	t.Parallel()
+	at := func(ticks int) time.Time { return simCreated.Add(time.Duration(ticks) * simTick) }
+	for _, id := range simIDs(200) {
+		p := planFor(sha256.Sum256([]byte(id)))
+		for tick := range p.ticks() + 5 {
+			inv := decodeState(t, p, id, tick)
+			now := at(tick)
+			for name, ts := range map[string]client.Timestamp{"createdAt": inv.CreatedAt, "startedAt": inv.StartedAt,
+				"lastHeartbeatAt": inv.LastHeartbeatAt, "finishedAt": inv.FinishedAt, "cancelRequestedAt": inv.CancelRequestedAt} {
+				if ts.After(now) {
+					t.Fatalf("%s at tick %d: %s %v is after the server's clock %v", id, tick, name, ts.Time, now)
+				}
+			}
+			if tick < p.queued {
+				if !inv.StartedAt.IsZero() {
+					t.Fatalf("%s queued at tick %d with startedAt %v", id, tick, inv.StartedAt.Time)
+				}
+				continue
+			}
+			if !inv.StartedAt.Time.Equal(at(p.queued)) {
+				t.Fatalf("%s at tick %d: startedAt %v, want %v", id, tick, inv.StartedAt.Time, at(p.queued))
+			}
+			stepStart := p.queued
+			for _, d := range p.stepTicks {
+				if stepStart+d > tick {
+					break
+				}
+				stepStart += d
+			}
+			switch {
+			case tick < p.ticks():
+				if !inv.LastHeartbeatAt.Time.Equal(at(stepStart)) || !inv.FinishedAt.IsZero() {
+					t.Fatalf("%s running at tick %d: heartbeat %v, want the start of its step %v; finishedAt %v",
+						id, tick, inv.LastHeartbeatAt.Time, at(stepStart), inv.FinishedAt.Time)
+				}
+			default:
+				end := at(p.ticks())
+				d, _ := inv.Duration()
+				if !inv.FinishedAt.Time.Equal(end) || !inv.LastHeartbeatAt.Time.Equal(end) || d != end.Sub(at(p.queued)) {
+					t.Fatalf("%s ended at tick %d: finished %v heartbeat %v duration %v; want %v, %v, %v",
+						id, tick, inv.FinishedAt.Time, inv.LastHeartbeatAt.Time, d, end, end, end.Sub(at(p.queued)))
+				}
+				if p.outcome == simCancelled && !inv.CancelRequestedAt.Time.Equal(end) {
+					t.Fatalf("%s cancelled: cancelRequestedAt %v, want %v", id, inv.CancelRequestedAt.Time, end)
+				}
+			}
 		}
 	}
 }
@@ -186,6 +251,72 @@ func TestDevServerSimulatesThousandsOfIDs(t *testing.T) {
 	}
 }
 
+// TestDevServerBackendHoldsOnlyIDsInFlight checks the layer under the
+// simulator: bctrltest keeps every invocation it is given, so the dev
+// server must take each id out again once it has answered. Many distinct
+// ids, and many concurrent requests for one id (all answered 200), leave
+// nothing behind.
+func TestDevServerBackendHoldsOnlyIDsInFlight(t *testing.T) {
+	t.Parallel()
+	s := startTestDevServer(t, true, func(l *devLimits) { l.simulateMaxIDs = 100 })
+	ids := simIDs(300)
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	fetch := func(id string) error {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/v1/invocations/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: status %d", id, resp.StatusCode)
+		}
+		return nil
+	}
+	for _, id := range ids {
+		if err := fetch(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 20 {
+				if err := fetch(ids[0]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	s.api.mu.Lock()
+	inFlight, backend := len(s.api.inFlight), s.api.backend
+	s.api.mu.Unlock()
+	if inFlight != 0 {
+		t.Errorf("%d ids still counted in flight", inFlight)
+	}
+	held := 0
+	for _, id := range ids {
+		req := httptest.NewRequest(http.MethodGet, "/v1/invocations/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		rec := httptest.NewRecorder()
+		backend.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound {
+			held++
+		}
+	}
+	if held > 0 {
+		t.Errorf("the bctrltest backend still holds %d of %d ids after their requests were answered", held, len(ids))
+	}
+	if err := fetch(demoSucceedsID); err != nil { // the demo ones stay
+		t.Errorf("demo: %v", err)
+	}
+}
+
 // TestDevServerSimulate runs the binary with --simulate and a fast tick:
 // made-up ids end as their plans say (exit codes and JSON error codes),
 // the same way on a second server, and the demo ids are unchanged.
@@ -210,15 +341,11 @@ func TestDevServerSimulate(t *testing.T) {
 			if r.code != want {
 				t.Fatalf("wait %s (%s): exit code %d, want %d; stderr:\n%s", id, p.outcome, r.code, want, r.stderr)
 			}
-			var inv map[string]any
-			if want == exitOK {
-				json.Unmarshal([]byte(r.stdout), &inv)
-			} else {
-				f := decodeFailure(t, r.stdout)
-				if f.Error.Code != code {
+			inv := printedInvocation(t, r.stdout)
+			if want != exitOK {
+				if f := decodeFailure(t, r.stderr); f.Error.Code != code {
 					t.Errorf("wait %s: code %q, want %q", id, f.Error.Code, code)
 				}
-				inv = f.Invocation
 			}
 			delete(inv, "createdAt") // when the server first saw the id
 			for _, k := range []string{"startedAt", "finishedAt", "lastHeartbeatAt", "cancelRequestedAt"} {
@@ -236,4 +363,39 @@ func TestDevServerSimulate(t *testing.T) {
 	if r.code != exitFailed || !strings.Contains(r.stdout, "UNKNOWN_CALL") || !strings.Contains(r.stdout, "page.clik") {
 		t.Errorf("demo %s: exit code %d, stdout:\n%s", demoFailsID, r.code, r.stdout)
 	}
+}
+
+// BenchmarkDevAPISimulatedIDs asks the dev server's handler (in process,
+// no sockets) for b.N distinct simulated ids and reports the heap still
+// live afterwards, which the bounds keep flat past --simulate-max-ids:
+//
+//	go test -run '^$' -bench DevAPISimulatedIDs -benchtime 200000x ./cmd/bctrl
+//
+// 200,000 ids: 12.3 live-MiB, 94 µs/id; with the bctrltest backend
+// keeping every id, as before its bound, 174 live-MiB (RSS +318 MiB).
+func BenchmarkDevAPISimulatedIDs(b *testing.B) {
+	d, err := newDevAPI(devConfig{key: secretKey, tick: defaultTick, simulate: true, limits: defaultDevLimits})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/v1/invocations/"+fmt.Sprintf("5e1a0000-0000-4000-8000-%012d", i), nil)
+		req.Header.Set("Authorization", "Bearer "+secretKey)
+		rec := httptest.NewRecorder()
+		d.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+		i++
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "live-MiB")
+	runtime.KeepAlive(d)
 }

@@ -47,7 +47,7 @@ func printSummary(w *termOut, inv *client.Invocation) {
 		return
 	}
 	tw = newTable(w)
-	tw.row("STEP", "CALL", "OK", "RESULT", "CODE", "MESSAGE", "HINT")
+	tw.row("INDEX", "CALL", "OK", "RESULT", "CODE", "MESSAGE", "HINT")
 	for i := range steps {
 		st := &steps[i]
 		row := []string{strconv.Itoa(st.Index()), st.Call(), "yes", "", "", "", ""}
@@ -145,7 +145,7 @@ func printDiagnostic(w *termOut, f *client.StepFailure) {
 	if d == nil || len(d.Closest) == 0 && len(d.Fixes) == 0 && d.DocsURL == "" {
 		return
 	}
-	w.printf("\nStep %d (%s) failed with %s:\n", f.Index, f.Call, f.Error.Code)
+	w.printf("\nStep at index %d (%s) failed with %s:\n", f.Index, f.Call, f.Error.Code)
 	if d.Expected != "" || d.Received != "" {
 		w.printf("  expected %s, received %s\n", d.Expected, d.Received)
 	}
@@ -169,16 +169,18 @@ func printDiagnostic(w *termOut, f *client.StepFailure) {
 	}
 }
 
-// progressText renders a progress report as "step 2/5: message".
+// progressText renders a progress report, labelled, as "progress 2/5
+// message": the API's 1-based step of its total, never to be mixed up
+// with a step's 0-based index, which the step table labels INDEX.
 func progressText(p *client.Progress) string {
 	var parts []string
 	switch {
 	case p.Step != nil && p.TotalSteps != nil:
-		parts = append(parts, fmt.Sprintf("step %d/%d", *p.Step, *p.TotalSteps))
+		parts = append(parts, fmt.Sprintf("progress %d/%d", *p.Step, *p.TotalSteps))
 	case p.Step != nil:
-		parts = append(parts, fmt.Sprintf("step %d", *p.Step))
+		parts = append(parts, fmt.Sprintf("progress %d", *p.Step))
 	case p.TotalSteps != nil:
-		parts = append(parts, fmt.Sprintf("%d steps", *p.TotalSteps))
+		parts = append(parts, fmt.Sprintf("progress ?/%d", *p.TotalSteps))
 	}
 	if p.Message != "" {
 		parts = append(parts, p.Message)

@@ -55,7 +55,7 @@ func TestStepResultsInText(t *testing.T) {
 		t.Fatalf("exit code %d; stderr:\n%s", r.code, r.stderr)
 	}
 	for _, re := range []string{
-		`(?m)^STEP +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
+		`(?m)^INDEX +CALL +OK +RESULT +CODE +MESSAGE +HINT$`,
 		`(?m)^0 +page\.goto +yes$`,
 		`(?m)^1 +page\.title +yes +\{"n":1\.5,"title":"Checkout"\}$`,
 		`(?m)^2 +page\.textContent +yes +"(long text ){5}long tex…$`,

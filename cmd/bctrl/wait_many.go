@@ -14,20 +14,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bctrlhq/sdk-go/client"
+	"github.com/bctrlhq/sdk-go/gen"
 )
 
 // waitManyHelp is added to the help of wait.
 const waitManyHelp = `
 
 With several ids, or "-" to read ids from stdin (separated by spaces or
-newlines), wait waits for them all under one request budget (--budget)
-with client.WaitAll. Each invocation is printed as it ends, one line on
-stdout ("<id> <outcome> <message>"; with -o json, one JSON object per line,
-and nothing else: id, status, exit_code, error, invocation). Progress is
-one line on stderr,
-redrawn in place on a terminal, then a summary. --timeout bounds the wait
-for each invocation. The exit code is the highest of the invocations'
-exit codes: 0 if all succeeded.`
+newlines), wait waits for them all with client.WaitAll, under one request
+budget: --budget polls a second in all, 10 by default (0 for no bound but
+32 polls in flight). An id longer than 1 KiB is refused (exit code 2,
+naming its stdin line or argument) and the others are still waited for.
+Each invocation is printed as it ends, one line on stdout, its fields
+separated by tabs: "<id><TAB><outcome>", and "<TAB><message>" when it did
+not succeed. With -o json, one JSON object per line instead, and nothing
+else (id, status, exit_code, error, invocation). Progress is one line on
+stderr, redrawn in place on a terminal, then a summary (with -o json off
+a terminal, only a failure's JSON object). --timeout bounds the wait for
+each invocation. The exit code is the highest of the invocations' exit
+codes: 0 if all succeeded.`
+
+// defaultBudget is the default of --budget: a batch started without
+// thinking about it stays a polite client of the API.
+const defaultBudget = 10
 
 // waitMany lets the wait command take several ids, or "-", and wait for
 // them with WaitAll; with a single id it is the wait command as it was.
@@ -40,7 +49,7 @@ func (a *app) waitMany(wait *cobra.Command) *cobra.Command {
   bctrl invocations wait 3f2b1c9e-... 9a1c77d0-... --budget 10
   jq -r '.[].id' submitted.json | bctrl invocations wait - -o json > results.ndjson`
 	var budget float64
-	wait.Flags().Float64Var(&budget, "budget", 0, "with several ids: at most this many polls a second in all; 0 means no bound but 32 polls in flight")
+	wait.Flags().Float64Var(&budget, "budget", defaultBudget, "with several ids: at most this many polls a second in all; 0 means no bound but 32 polls in flight")
 	wait.RunE = markRan(func(cmd *cobra.Command, args []string) error {
 		if len(args) == 1 && args[0] != "-" {
 			return one(cmd, args)
@@ -68,11 +77,11 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 	case !(budget >= 0) || math.IsInf(budget, 1):
 		return usagef("--budget must be a finite rate, 0 or more, got %v", budget)
 	}
-	ids, err := readIDs(args, cmd.InOrStdin())
+	ids, bad, err := readIDs(args, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(bad) == 0 {
 		return usagef("no invocation ids (on stdin, for \"-\")")
 	}
 	c, err := a.newClient()
@@ -84,9 +93,20 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		opts = append(opts, client.WithPollBudget(budget))
 	}
 
-	p := &batchProgress{w: a.stderr.drawer(), live: a.isTerminal(a.stderr) && !a.debug, total: distinct(ids)}
+	tty := a.isTerminal(a.stderr)
+	p := &batchProgress{w: a.stderr.drawer(), live: tty && !a.debug, quiet: !tty && out.json(), total: distinct(ids) + len(bad)}
 	res := &batchError{}
 	ctx := cmd.Context()
+	for _, b := range bad {
+		// Reported like the invalid ids WaitAll yields; the others are
+		// still waited for.
+		inv := &client.Invocation{Invocation: gen.Invocation{ID: b.cut}}
+		if err := a.printEnded(out, inv, b.err, exitUsage); err != nil {
+			return err
+		}
+		res.add(inv, b.err, exitUsage)
+		p.ended(exitUsage)
+	}
 	for inv, err := range c.Invocations.WaitAll(ctx, ids, opts...) {
 		code := exitCode(ctx, err)
 		if err := a.printEnded(out, inv, err, code); err != nil {
@@ -100,38 +120,94 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		return nil
 	}
 	res.total = p.total
-	if out.json() {
-		// Each line printed is the JSON report of its invocation, failures
-		// included: run must not add its error object to the stream.
-		a.output = "text"
-	}
 	return res
 }
 
+// maxIDBytes is the longest id wait accepts. An invocation id is a UUID
+// (36 bytes); a longer word is a mistake (a file or a binary piped in by
+// accident), reported where it is, and never held in memory whole.
+const maxIDBytes = 1 << 10
+
+// badID is an id refused before any request: cut is the start of it, for
+// the line that reports it.
+type badID struct {
+	cut string
+	err error
+}
+
 // readIDs returns the ids of args, with those read from stdin in place of
-// "-" (read once).
-func readIDs(args []string, stdin io.Reader) ([]string, error) {
-	var ids []string
+// "-" (read once, separated by ASCII whitespace), and the ids it refused:
+// those longer than maxIDBytes, each named by its argument or stdin line.
+// Only a failure to read stdin is an error.
+func readIDs(args []string, stdin io.Reader) (ids []string, bad []badID, err error) {
 	read := false
-	for _, arg := range args {
-		if arg != "-" {
+	for i, arg := range args {
+		switch {
+		case arg == "-" && read:
+		case arg == "-":
+			read = true
+			if err := scanIDs(stdin, func(id string, line int, n int) {
+				if n > maxIDBytes {
+					bad = append(bad, tooLong(id, n, fmt.Sprintf("line %d of stdin", line)))
+				} else {
+					ids = append(ids, id)
+				}
+			}); err != nil {
+				return nil, nil, fmt.Errorf("read ids from stdin: %w", err)
+			}
+		case len(arg) > maxIDBytes:
+			bad = append(bad, tooLong(arg, len(arg), fmt.Sprintf("argument %d", i+1)))
+		default:
 			ids = append(ids, arg)
-			continue
-		}
-		if read {
-			continue
-		}
-		read = true
-		sc := bufio.NewScanner(stdin)
-		sc.Split(bufio.ScanWords)
-		for sc.Scan() {
-			ids = append(ids, sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("read ids from stdin: %w", err)
 		}
 	}
-	return ids, nil
+	return ids, bad, nil
+}
+
+// tooLong is the refusal of an id of n bytes, starting with start, found
+// at where.
+func tooLong(start string, n int, where string) badID {
+	cut := cutText(start, 40)
+	return badID{cut: cut, err: usagef("invalid id at %s: %d bytes, longer than %d (an invocation id is a UUID)", where, n, maxIDBytes)}
+}
+
+// scanIDs calls found with each word of r (separated by ASCII whitespace):
+// its first maxIDBytes+1 bytes, the 1-based line it starts on, and its
+// length in bytes. It holds at most that much of a word in memory.
+func scanIDs(r io.Reader, found func(id string, line, n int)) error {
+	br := bufio.NewReader(r)
+	var word []byte
+	line, start, n := 1, 0, 0
+	flush := func() {
+		if n > 0 {
+			found(string(word), start, n)
+		}
+		word, n = word[:0], 0
+	}
+	for {
+		b, err := br.ReadByte()
+		if err == io.EOF {
+			flush()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch b {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			flush()
+			if b == '\n' {
+				line++
+			}
+			continue
+		}
+		if n == 0 {
+			start = line
+		}
+		if n++; n <= maxIDBytes+1 {
+			word = append(word, b)
+		}
+	}
 }
 
 func distinct(ids []string) int {
@@ -241,6 +317,7 @@ func (e *batchError) Unwrap() error { return e.worst }
 type batchProgress struct {
 	w                      io.Writer
 	live                   bool
+	quiet                  bool // -o json off a terminal: stderr is for a failure's JSON object
 	total, seen, ok, notOK int
 }
 
@@ -264,5 +341,7 @@ func (p *batchProgress) done() {
 	if p.live {
 		fmt.Fprint(p.w, "\r\x1b[2K")
 	}
-	fmt.Fprintln(p.w, p.line())
+	if !p.quiet {
+		fmt.Fprintln(p.w, p.line())
+	}
 }

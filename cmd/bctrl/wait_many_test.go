@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,7 +44,7 @@ func TestWaitMany(t *testing.T) {
 		{"all succeed", []string{"inv-ok", "inv-ok"}, nil, exitOK, []string{"inv-ok\tsucceeded"}},
 		{"one fails", []string{"inv-ok", "inv-bad"}, nil, exitFailed, []string{"inv-ok\tsucceeded", "inv-bad\tfailed\tinvocation inv-bad ended failed"}},
 		{"one not found", []string{"inv-bad", "nope", "inv-ok"}, nil, exitNotFound, []string{"inv-ok\tsucceeded", "inv-bad\tfailed", "nope\tnot_found"}},
-		{"one times out", []string{"inv-slow", "nope", "inv-bad"}, []string{"--timeout", "300ms"}, exitTimeout, []string{"inv-slow\ttimeout", "nope\tnot_found", "inv-bad\tfailed"}},
+		{"one times out", []string{"inv-slow", "nope", "inv-bad"}, []string{"--timeout", "300ms", "--budget", "0"}, exitTimeout, []string{"inv-slow\ttimeout", "nope\tnot_found", "inv-bad\tfailed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -102,6 +106,36 @@ func TestWaitManyJSON(t *testing.T) {
 	if len(codes) != len(want) {
 		t.Errorf("stdout has %d objects, want %d:\n%s", len(codes), len(want), r.stdout)
 	}
+	// stderr: the batch's failure as one JSON object, no progress line.
+	if f := decodeFailure(t, r.stderr); f.Error.Code != "invocation.not_found" || *f.Error.ExitCode != exitNotFound ||
+		!strings.Contains(f.Error.Message, "2 of 3 invocations did not succeed") {
+		t.Errorf("stderr's error %+v", f.Error)
+	}
+}
+
+// TestWaitManyDefaultBudget waits 500 ms for two invocations that never
+// end, polling as fast as 1-5 ms allows: the default --budget of 10 polls
+// a second bounds the requests (unbounded, it was hundreds); --budget 0
+// lifts the bound.
+func TestWaitManyDefaultBudget(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		extra    []string
+		min, max int
+	}{
+		{nil, 1, 15},
+		{[]string{"--budget", "0"}, 40, 1 << 20},
+	} {
+		srv := newServer(t)
+		scriptRunsForever(srv, "inv-1")
+		scriptRunsForever(srv, "inv-2")
+		env := map[string]string{"BCTRL_BASE_URL": srv.URL, "BCTRL_API_KEY": secretKey}
+		args := append(append([]string{"invocations", "wait", "inv-1", "inv-2", "--timeout", "500ms"}, fast...), tt.extra...)
+		r := runApp(t.Context(), t, env, false, args...)
+		if n := len(srv.Requests()); r.code != exitTimeout || n < tt.min || n > tt.max {
+			t.Errorf("%q: exit code %d, %d requests; want %d, %d to %d", tt.extra, r.code, n, exitTimeout, tt.min, tt.max)
+		}
+	}
 }
 
 // TestWaitManyProgressLine redraws one line in place on a terminal.
@@ -124,9 +158,14 @@ func TestWaitManyStdin(t *testing.T) {
 		args        []string
 		code        int
 		lines       int
+		stdout      string // in stdout, if not empty
 	}{
-		{"ids on lines and in args", "inv-ok\n\n  inv-bad inv-ok\n", []string{"-", "inv-ok"}, exitFailed, 2},
-		{"no ids", " \n", []string{"-"}, exitUsage, 0},
+		{"ids on lines and in args", "inv-ok\n\n  inv-bad inv-ok\n", []string{"-", "inv-ok"}, exitFailed, 2, ""},
+		{"no ids", " \n", []string{"-"}, exitUsage, 0, ""},
+		// A bad id is reported on its own line with exit code 2, naming
+		// its line; the others are still waited for.
+		{"an id over 64 KiB", "inv-ok\n\n" + strings.Repeat("x", 70<<10) + "\ninv-bad\n", []string{"-"}, exitUsage, 3,
+			"invalid_id\tinvalid id at line 3 of stdin: 71680 bytes, longer than 1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -146,9 +185,57 @@ func TestWaitManyStdin(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
 			}
+			if tc.lines > 0 && strings.Contains(stderr.String(), "for usage") {
+				t.Errorf("a bad id in a batch gets a usage hint:\n%s", stderr.String())
+			}
 			if n := strings.Count(stdout.String(), "\n"); n != tc.lines {
 				t.Errorf("stdout has %d lines, want %d:\n%s", n, tc.lines, stdout.String())
 			}
+			for _, want := range []string{tc.stdout, "inv-ok\tsucceeded", "inv-bad\tfailed"} {
+				if tc.lines > 0 && !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout has no %q:\n%s", want, stdout.String())
+				}
+			}
 		})
+	}
+}
+
+// TestScanIDsHoldsLittleOfALongWord reads a 16 MiB word between two ids:
+// it is reported with its length and line, but only its start is kept.
+func TestScanIDsHoldsLittleOfALongWord(t *testing.T) {
+	t.Parallel()
+	in := io.MultiReader(strings.NewReader("a\tb\r\n"), strings.NewReader(strings.Repeat("x", 16<<20)), strings.NewReader("\n\nc"))
+	type word struct{ kept, line, n int }
+	var got []word
+	if err := scanIDs(in, func(id string, line, n int) { got = append(got, word{len(id), line, n}) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []word{{1, 1, 1}, {1, 1, 1}, {maxIDBytes + 1, 2, 16 << 20}, {1, 4, 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("words (kept bytes, line, length) %v, want %v", got, want)
+	}
+}
+
+// TestWaitManyLinesMatchREADME reads the line format the README's CLI
+// section documents for several ids, and checks the lines printed use its
+// separators.
+func TestWaitManyLinesMatchREADME(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("<id>(\\\\t| )<outcome>`?,?[^<]*?(\\\\t| )<message>").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README documents no line format <id> <outcome> <message>")
+	}
+	sep := func(b []byte) string { return strings.ReplaceAll(string(b), `\t`, "\t") }
+	srv := batchServer(t)
+	env := map[string]string{"BCTRL_BASE_URL": srv.URL, "BCTRL_API_KEY": secretKey}
+	r := runApp(t.Context(), t, env, false, append([]string{"invocations", "wait", "inv-ok", "inv-bad"}, fast...)...)
+	for _, want := range []string{"inv-ok" + sep(m[1]) + "succeeded\n", "inv-bad" + sep(m[1]) + "failed" + sep(m[2]) + "invocation inv-bad ended failed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the README documents %q, stdout has no %q:\n%q", m[0], want, r.stdout)
+		}
 	}
 }
