@@ -110,7 +110,7 @@ spec-bump: ## Replace openapi.yaml with SPEC=path: show breaking and Go API chan
 	@GO=$(GO) MAKE=$(MAKE) scripts/spec-bump.sh "$(SPEC)"
 
 .PHONY: apidiff
-apidiff: ## Show how the Go API of ./client and ./gen changed since BASE (default HEAD)
+apidiff: ## Show how the exported Go API (every non-internal package) changed since BASE (default HEAD)
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
 	git archive $(or $(BASE),HEAD) | tar -xf - -C $$tmp && \
 	GO=$(GO) scripts/apidiff.sh $$tmp .
