@@ -109,6 +109,14 @@ drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy
 spec-bump: ## Replace openapi.yaml with SPEC=path: show breaking and Go API changes, regenerate, test
 	@GO=$(GO) MAKE=$(MAKE) scripts/spec-bump.sh "$(SPEC)"
 
+.PHONY: release
+release: ## Tag the next version: from the Go API diff since the last v* tag; writes CHANGELOG.md, commits, tags (not pushed)
+	@GO=$(GO) scripts/release.sh
+
+.PHONY: check-release
+check-release: ## Fail if the code's version, CHANGELOG.md and the tags disagree, or a breaking change is unannounced
+	@GO=$(GO) scripts/release.sh -check
+
 .PHONY: apidiff
 apidiff: ## Show how the exported Go API (every non-internal package) changed since BASE (default HEAD)
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
