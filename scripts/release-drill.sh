@@ -6,7 +6,7 @@
 #      the invocation's progress) -> the next minor, with a CHANGELOG
 #      section naming both fields, and an annotated tag at HEAD;
 #   2. a description-only bump -> the next patch, no Breaking changes;
-#   3. a removed property: `make check-release` fails until it is announced;
+#   3. a removed property (Diagnostic.driver): `make check-release` fails until it is announced;
 #      `make release` -> the next minor, with Breaking changes naming it;
 #   4. `make release` with nothing new, a dirty tree, or a replace in go.mod
 #      exits non-zero.
@@ -180,16 +180,18 @@ if [[ -z $why ]]; then pass "description-only -> patch" "$want"; else fail "desc
 prev=$want
 
 # 3. A removed property: check-release must fail until it is announced.
+# Diagnostic.driver: the overlay leaves it alone and no code reads it, as
+# for testdata/spec-bumps/06-removed-property.yaml.
 bump removal '
-	$0 == "'"$progress_schema"'" { s = 1 }
-	s && $0 == "        currentCall:" { getline; s = 0; next }
+	/^    [A-Za-z0-9]+ErrorDiagnostic:$/ { s = 1 }
+	s && $0 == "        driver:" { getline; s = 0; next }
 	{ print }'
 if "$MAKE" --no-print-directory check-release GO="$GO" >"$scratch/removal.precheck" 2>&1; then
 	fail "unannounced removal" "make check-release passes with an unannounced incompatible change"
-elif ! grep -q 'CurrentCall' "$scratch/removal.precheck"; then
-	fail "unannounced removal" "make check-release fails without naming CurrentCall: $(tail -n 2 "$scratch/removal.precheck" | tr '\n' ' ')"
+elif ! grep -q 'Driver' "$scratch/removal.precheck"; then
+	fail "unannounced removal" "make check-release fails without naming Driver: $(tail -n 2 "$scratch/removal.precheck" | tr '\n' ' ')"
 else
-	pass "unannounced removal" "make check-release fails, naming $(grep -m1 CurrentCall "$scratch/removal.precheck")"
+	pass "unannounced removal" "make check-release fails, naming $(grep -m1 Driver "$scratch/removal.precheck")"
 fi
 want=$(next "$prev" minor)
 rc=$(release removal)
@@ -200,11 +202,11 @@ if [[ -z $why ]]; then
 	if [[ -z $breaking ]]; then
 		why="the $want section has no Breaking changes"
 	else
-		missing=$(want_words "$breaking" CurrentCall)
+		missing=$(want_words "$breaking" Driver)
 		[[ -z $missing ]] || why="Breaking changes of $want do not name $missing"
 	fi
 fi
-if [[ -z $why ]]; then pass "removed property -> minor" "$want, Breaking changes naming CurrentCall"; else fail "removed property -> minor" "$why"; fi
+if [[ -z $why ]]; then pass "removed property -> minor" "$want, Breaking changes naming Driver"; else fail "removed property -> minor" "$why"; fi
 
 # 4. Refusals: nothing new, a dirty tree, a replace directive.
 refuses() {

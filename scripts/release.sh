@@ -208,7 +208,7 @@ release() {
 		git status --short >&2
 		die "the working tree is not clean: commit or stash the changes above first"
 	fi
-	if "$GO" mod edit -json | grep -q '"Replace"'; then
+	if grep -Eq '^[[:space:]]*replace([[:space:]]|\(|$)' go.mod; then
 		die "go.mod has a replace directive, which users of a released module never see: remove it (release the replaced module first) and commit"
 	fi
 	v=$(code_version)
