@@ -96,9 +96,11 @@ bump() {
 
 # release NAME runs make release into $scratch/NAME.release and prints its
 # exit status.
+# The time it took is appended to $scratch/times.
 release() {
-	local rc=0
+	local rc=0 t0=$SECONDS
 	"$MAKE" --no-print-directory release GO="$GO" >"$scratch/$1.release" 2>&1 || rc=$?
+	echo "$1 $((SECONDS - t0))s" >>"$scratch/times"
 	echo "$rc"
 }
 
@@ -231,5 +233,6 @@ refuses "replace in go.mod" "replace"
 [[ $(git rev-list --count "$tagged..HEAD") == 1 && -z $(git tag --points-at HEAD) ]] ||
 	fail "refusals leave no trace" "a refused release committed or tagged something"
 
+echo "release-drill: make release took: $(tr '\n' ',' <"$scratch/times" | sed 's/,$//; s/,/, /g')"
 echo "release-drill: $((SECONDS - start))s, $failures failure(s)"
 ((failures == 0))
