@@ -102,8 +102,9 @@ demo: ## Build bin/bctrl, start its dev server and watch a demo invocation finis
 	@GO=$(GO) scripts/demo.sh
 
 .PHONY: drill
-drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy
+drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy, then make release on three bumps in a scratch clone
 	@GO=$(GO) scripts/drill.sh
+	@GO=$(GO) MAKE=$(MAKE) scripts/release-drill.sh
 
 .PHONY: spec-bump
 spec-bump: ## Replace openapi.yaml with SPEC=path: show breaking and Go API changes, regenerate, test
