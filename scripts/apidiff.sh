@@ -19,8 +19,8 @@
 #   apidiff: no incompatible change for users of ./client
 #
 # ./client comes first, then the others by name. "additions" counts the
-# compatible changes plus the new interface methods (scripts/release.sh
-# reads it: an addition makes a minor release).
+# compatible changes plus the listed ones below (scripts/release.sh reads
+# it: an addition makes a minor release).
 #
 # What users of ./client can be broken by is judged from every package.
 # client/ aliases the generated model types (client.Progress = gen.Progress),
@@ -30,7 +30,11 @@
 # counts, except a method added to one of gen's interfaces
 # (ClientInterface, ServerInterface...; apidiff's "T.M: added"): each new
 # operation adds one, which breaks only code that implements them (mocks,
-# client/bctrltest, which the build catches). Those are listed, not judged.
+# client/bctrltest, which the build catches). Nor does a generated type
+# that stops being comparable ("T: old is comparable, new is not"), which a
+# new list or map property does to its struct: the model's types are not
+# promised to be comparable with == (README, Versions), or every new array
+# property would be a breaking change. Those are listed, not judged.
 #
 # Exit status: 0 when no change breaks users of ./client, 3 when one does, 1
 # when apidiff could not run (a package does not compile, the tool cannot
@@ -119,7 +123,7 @@ count() {
 }
 
 compare() {
-	local old new bin p f report ninc ncomp nadd breaking=0 additions=0 summary=""
+	local old new bin p f report ninc ncomp nadd ncmp breaking=0 additions=0 summary=""
 	old=$(api_dir "$1" old)
 	new=$(api_dir "$2" new)
 	bin=$(tool)
@@ -137,15 +141,19 @@ compare() {
 		fi
 		ninc=$(count "$report" Incompatible)
 		ncomp=$(count "$report" Compatible)
-		nadd=0
-		if [[ $p == gen ]]; then nadd=$(count "$report" Incompatible '^- [^ ]+[.][^ .]+: added$'); fi
+		nadd=0 ncmp=0
+		if [[ $p == gen ]]; then
+			nadd=$(count "$report" Incompatible '^- [^ ]+[.][^ .]+: added$')
+			ncmp=$(count "$report" Incompatible '^- [^ ]+: old is comparable, new is not$')
+		fi
 		printf '\n--- ./%s: %d incompatible, %d compatible\n' "$p" "$ninc" "$ncomp"
 		if [[ -n $report ]]; then echo "$report"; fi
 		summary+="; ./$p $ninc incompatible"
 		if ((nadd)); then summary+=" ($nadd new interface methods)"; fi
+		if ((ncmp)); then summary+=" ($ncmp no longer comparable)"; fi
 		summary+=", $ncomp compatible"
-		breaking=$((breaking + ninc - nadd))
-		additions=$((additions + ncomp + nadd))
+		breaking=$((breaking + ninc - nadd - ncmp))
+		additions=$((additions + ncomp + nadd + ncmp))
 	done
 	echo
 	echo "apidiff: ${summary#; }"

@@ -16,8 +16,9 @@
 #   v1+: incompatible -> refused, unless the module path moved to /vN+1;
 #        additions or changed requirements -> minor; otherwise -> patch
 #
-# New methods on gen's generated interfaces count as additions (apidiff.sh
-# says why). An entry under "### Breaking changes" in CHANGELOG.md's
+# New methods on gen's generated interfaces, and a generated type that a
+# new list field makes incomparable, count as additions (apidiff.sh says
+# why). An entry under "### Breaking changes" in CHANGELOG.md's
 # "## Unreleased" counts as an incompatible change: behaviour and CLI
 # output are changes no diff can see. It then prepends a CHANGELOG.md
 # section "## vX.Y.Z (date)": Breaking changes (the Unreleased ones, then
@@ -117,10 +118,12 @@ go_items() {
 		sec != "" && /^- / {
 			msg = substr($0, 3)
 			iface = (sec == "inc" && name == "gen" && msg ~ /^[^ ]+[.][^ .]+: added$/)
+			cmp = (sec == "inc" && name == "gen" && msg ~ /^[^ ]+: old is comparable, new is not$/)
 			if (msg ~ /^[^ :]+: /) { i = index(msg, ": "); item = "`" name "." substr(msg, 1, i - 1) "`: " substr(msg, i + 2) }
 			else { item = "`" pkg "`: " msg }
 			if (iface) item = item " (a method of a generated interface: only code that implements it, such as a mock, must add it)"
-			if ((want == "incompatible" && sec == "inc" && !iface) || (want == "compatible" && (sec == "comp" || iface))) print "- " item
+			if (cmp) item = item " (a new list or map field: compare model values with cmp.Equal or reflect.DeepEqual, not ==)"
+			if ((want == "incompatible" && sec == "inc" && !iface && !cmp) || (want == "compatible" && (sec == "comp" || iface || cmp))) print "- " item
 		}' "$tmp/apidiff.out"
 }
 
