@@ -41,8 +41,8 @@ func readVersion(info *debug.BuildInfo, ok bool) versionInfo {
 		Version:       "unknown",
 		SDKModule:     sdkModule,
 		ClientVersion: client.Version(),
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     runtime.Version(),
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}

@@ -29,7 +29,7 @@ func TestVersion(t *testing.T) {
 		`(?m)^bctrl: +(\(devel\)|v\S+)$`,
 		`(?m)^SDK: +` + regexp.QuoteMeta(sdkModule) + ` (\(devel\)|v\S+)$`,
 		`(?m)^Client: +` + regexp.QuoteMeta(client.Version()) + `$`,
-		`(?m)^API spec: +` + regexp.QuoteMeta(gen.SpecTitle+" "+gen.SpecVersion) + `$`,
+		`(?m)^API spec: +` + regexp.QuoteMeta(gen.SpecTitle()+" "+gen.SpecVersion()) + `$`,
 		`(?m)^Go: +` + regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + `$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(r.stdout) {
@@ -55,8 +55,8 @@ func TestVersion(t *testing.T) {
 		Module:        sdkModule,
 		SDKModule:     sdkModule,
 		ClientVersion: client.Version(),
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     runtime.Version(),
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}
@@ -78,8 +78,8 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	base := versionInfo{
 		SDKModule:     sdkModule,
 		ClientVersion: client.Version(),
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     "go1.26.1",
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}
@@ -126,7 +126,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 				"Module:    example.com/tools",
 				"SDK:       github.com/bctrlhq/sdk-go v0.3.1",
 				"Client:    " + client.Version(),
-				"API spec:  " + gen.SpecTitle + " " + gen.SpecVersion,
+				"API spec:  " + gen.SpecTitle() + " " + gen.SpecVersion(),
 				"Go:        go1.26.1 " + runtime.GOOS + "/" + runtime.GOARCH,
 			},
 		},
