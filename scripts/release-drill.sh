@@ -5,11 +5,14 @@
 #   1. an additive bump (a new optional number and a new array property on
 #      the invocation's progress) -> the next minor, with a CHANGELOG
 #      section naming both fields, and an annotated tag at HEAD;
-#   2. a description-only bump -> the next patch, no Breaking changes;
+#   2. a description-only bump (info.version raised too) -> the next
+#      patch, no Breaking changes;
 #   3. a removed property (Diagnostic.driver): `make check-release` fails until it is announced;
 #      `make release` -> the next minor, with Breaking changes naming it;
 #   4. `make release` with nothing new, a dirty tree, or a replace in go.mod
-#      exits non-zero.
+#      exits non-zero;
+#   5. in a clone with no tag and no released CHANGELOG section, the first
+#      release: the version in the code.
 #
 # After each release the tree must be clean and `make check-release` must
 # pass. The clone is of HEAD (commit your work first); if it has no v* tag
@@ -174,9 +177,11 @@ fi
 if [[ -z $why ]]; then pass "additive bump -> minor" "$want, naming percentDone and warnings (API and Go), annotated tag at HEAD"; else fail "additive bump -> minor" "$why"; fi
 prev=$want
 
-# 2. Description only.
+# 2. Description only, with the spec's info.version raised as a publisher
+# does (gen.SpecVersion() changes; a constant would have been breaking).
 bump description '
 	/^        Get one durable invocation and its current state/ { sub(/Get one durable invocation/, "Read one durable invocation") }
+	/^  version: / { $0 = $0 "-drill" }
 	{ print }'
 want=$(next "$prev" patch)
 rc=$(release description)
@@ -239,5 +244,20 @@ refuses "replace in go.mod" "replace"
 	fail "refusals leave no trace" "a refused release committed or tagged something"
 
 echo "release-drill: make release took: $(tr '\n' ',' <"$scratch/times" | sed 's/,$//; s/,/, /g')"
+# 5. The first release: a clone with no tag and a CHANGELOG with no
+# released section releases the version in the code.
+first=$scratch/first
+git clone -q --no-tags "$root" "$first"
+cd "$first"
+git tag -l | xargs -r git tag -d >/dev/null # a clone of a clone may still bring tags
+v=v$(code_version)
+awk '/^## v[0-9]/ { exit } { print }' CHANGELOG.md >"$scratch/first.changelog"
+cp "$scratch/first.changelog" CHANGELOG.md
+git commit -qam "drill: a CHANGELOG with no release yet"
+rc=$(release first)
+why=$(check_release first "$v" "$rc")
+if [[ -z $why ]] && ! section "$v" | grep -q 'The first release'; then why="the $v section does not say it is the first release"; fi
+if [[ -z $why ]]; then pass "no tag: first release" "$v, the version in the code"; else fail "no tag: first release" "$why"; fi
+
 echo "release-drill: $((SECONDS - start))s, $failures failure(s)"
 ((failures == 0))
