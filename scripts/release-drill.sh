@@ -243,7 +243,6 @@ refuses "replace in go.mod" "replace"
 [[ $(git rev-list --count "$tagged..HEAD") == 1 && -z $(git tag --points-at HEAD) ]] ||
 	fail "refusals leave no trace" "a refused release committed or tagged something"
 
-echo "release-drill: make release took: $(tr '\n' ',' <"$scratch/times" | sed 's/,$//; s/,/, /g')"
 # 5. The first release: a clone with no tag and a CHANGELOG with no
 # released section releases the version in the code.
 first=$scratch/first
@@ -259,5 +258,6 @@ why=$(check_release first "$v" "$rc")
 if [[ -z $why ]] && ! section "$v" | grep -q 'The first release'; then why="the $v section does not say it is the first release"; fi
 if [[ -z $why ]]; then pass "no tag: first release" "$v, the version in the code"; else fail "no tag: first release" "$why"; fi
 
+echo "release-drill: make release took: $(tr '\n' ',' <"$scratch/times" | sed 's/,$//; s/,/, /g')"
 echo "release-drill: $((SECONDS - start))s, $failures failure(s)"
 ((failures == 0))
