@@ -102,15 +102,24 @@ demo: ## Build bin/bctrl, start its dev server and watch a demo invocation finis
 	@GO=$(GO) scripts/demo.sh
 
 .PHONY: drill
-drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy
+drill: ## Rehearse each spec bump in testdata/spec-bumps on a scratch copy, then make release on three bumps in a scratch clone
 	@GO=$(GO) scripts/drill.sh
+	@GO=$(GO) MAKE=$(MAKE) scripts/release-drill.sh
 
 .PHONY: spec-bump
 spec-bump: ## Replace openapi.yaml with SPEC=path: show breaking and Go API changes, regenerate, test
 	@GO=$(GO) MAKE=$(MAKE) scripts/spec-bump.sh "$(SPEC)"
 
+.PHONY: release
+release: ## Tag the next version: from the Go API diff since the last v* tag; writes CHANGELOG.md, commits, tags (not pushed)
+	@GO=$(GO) scripts/release.sh
+
+.PHONY: check-release
+check-release: ## Fail if the code's version, CHANGELOG.md and the tags disagree, or a breaking change is unannounced
+	@GO=$(GO) scripts/release.sh -check
+
 .PHONY: apidiff
-apidiff: ## Show how the Go API of ./client and ./gen changed since BASE (default HEAD)
+apidiff: ## Show how the exported Go API (every non-internal package) changed since BASE (default HEAD)
 	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
 	git archive $(or $(BASE),HEAD) | tar -xf - -C $$tmp && \
 	GO=$(GO) scripts/apidiff.sh $$tmp .

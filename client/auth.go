@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/bctrlhq/sdk-go/internal/version"
 )
 
-// Version is the SDK version reported in the User-Agent header.
-const Version = "0.1.0"
-
-const defaultUserAgent = "bctrl-go/" + Version
+const defaultUserAgent = "bctrl-go/" + version.Version
 
 // secret holds the API key where fmt cannot reach it. Its print forms
 // are redacted, for fmt and JSON; and since fmt prints the unexported

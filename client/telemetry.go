@@ -63,7 +63,7 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	return tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(Version))
+	return tp.Tracer(instrumentationName, trace.WithInstrumentationVersion(Version()))
 }
 
 // WithPropagator sets the OpenTelemetry propagator that writes the trace
@@ -259,7 +259,7 @@ func newInstruments(mp metric.MeterProvider) instruments {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	m := mp.Meter(instrumentationName, metric.WithInstrumentationVersion(Version))
+	m := mp.Meter(instrumentationName, metric.WithInstrumentationVersion(Version()))
 	var in instruments
 	in.attempts, _ = m.Int64Counter("bctrl.client.attempts",
 		metric.WithDescription("HTTP attempts sent to the bctrl API, retries included"), metric.WithUnit("{attempt}"))

@@ -2,9 +2,11 @@
 
 package gen
 
-// The vendored spec's info, as generated from openapi.yaml.
-const (
-	SpecTitle   = "bctrl API" // info.title
-	SpecVersion = "1.0.0"     // info.version
-	OpenAPI     = "3.1.0"     // the OpenAPI version of the document
-)
+// SpecTitle returns the vendored spec's info.title.
+func SpecTitle() string { return "bctrl API" }
+
+// SpecVersion returns the vendored spec's info.version.
+func SpecVersion() string { return "1.0.0" }
+
+// OpenAPI returns the OpenAPI version of the vendored spec.
+func OpenAPI() string { return "3.1.0" }

@@ -281,7 +281,7 @@ api_summary() {
 	local name=$1 r=$scratch/$1.apidiff
 	if [[ $name == "${names[0]}" ]]; then
 		if [[ -f $scratch/baseline.api.ok ]]; then
-			echo "apidiff: API of ./client and ./gen saved for comparison"
+			echo "apidiff: API of every importable package saved for comparison"
 		else
 			echo "apidiff: NOT RUN: cannot save the baseline's API: $(tail -n1 "$scratch/baseline.apidiff" | cut -c1-200)"
 		fi

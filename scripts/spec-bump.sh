@@ -22,7 +22,9 @@ set -euo pipefail
 
 GO=${GO:-go}
 MAKE=${MAKE:-make}
-oasdiff=github.com/oasdiff/oasdiff@v1.37.0
+# shellcheck source=tools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+oasdiff=$oasdiff_pkg
 
 die() {
 	echo "spec-bump: $*" >&2

@@ -215,7 +215,7 @@ func (a *app) newClient() (*client.Client, error) {
 		client.WithAPIKey(key),
 		client.WithBaseURL(base),
 		client.WithMaxRetries(a.maxRetries),
-		client.WithUserAgent("bctrl-cli/" + client.Version),
+		client.WithUserAgent("bctrl-cli/" + client.Version()),
 	}
 	if a.debug {
 		opts = append(opts, client.WithLogger(a.debugLogger()))

@@ -20,7 +20,7 @@ type versionInfo struct {
 	Module        string   `json:"module"`         // the main module's path
 	SDKModule     string   `json:"sdk_module"`     // the SDK module
 	SDKVersion    string   `json:"sdk_version"`    // its version in this binary, "" if unknown
-	ClientVersion string   `json:"client_version"` // client.Version, sent in the User-Agent
+	ClientVersion string   `json:"client_version"` // client.Version(), sent in the User-Agent
 	APITitle      string   `json:"api_title"`      // the spec the SDK was generated from
 	APIVersion    string   `json:"api_version"`
 	GoVersion     string   `json:"go_version"`
@@ -40,9 +40,9 @@ func readVersion(info *debug.BuildInfo, ok bool) versionInfo {
 	v := versionInfo{
 		Version:       "unknown",
 		SDKModule:     sdkModule,
-		ClientVersion: client.Version,
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		ClientVersion: client.Version(),
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     runtime.Version(),
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}

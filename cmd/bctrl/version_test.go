@@ -28,8 +28,8 @@ func TestVersion(t *testing.T) {
 		// stamps VCS information (the default since Go 1.24).
 		`(?m)^bctrl: +(\(devel\)|v\S+)$`,
 		`(?m)^SDK: +` + regexp.QuoteMeta(sdkModule) + ` (\(devel\)|v\S+)$`,
-		`(?m)^Client: +` + regexp.QuoteMeta(client.Version) + `$`,
-		`(?m)^API spec: +` + regexp.QuoteMeta(gen.SpecTitle+" "+gen.SpecVersion) + `$`,
+		`(?m)^Client: +` + regexp.QuoteMeta(client.Version()) + `$`,
+		`(?m)^API spec: +` + regexp.QuoteMeta(gen.SpecTitle()+" "+gen.SpecVersion()) + `$`,
 		`(?m)^Go: +` + regexp.QuoteMeta(runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) + `$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(r.stdout) {
@@ -54,9 +54,9 @@ func TestVersion(t *testing.T) {
 	want := versionInfo{
 		Module:        sdkModule,
 		SDKModule:     sdkModule,
-		ClientVersion: client.Version,
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		ClientVersion: client.Version(),
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     runtime.Version(),
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}
@@ -77,9 +77,9 @@ func TestVersionFromBuildInfo(t *testing.T) {
 	t.Parallel()
 	base := versionInfo{
 		SDKModule:     sdkModule,
-		ClientVersion: client.Version,
-		APITitle:      gen.SpecTitle,
-		APIVersion:    gen.SpecVersion,
+		ClientVersion: client.Version(),
+		APITitle:      gen.SpecTitle(),
+		APIVersion:    gen.SpecVersion(),
 		GoVersion:     "go1.26.1",
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 	}
@@ -125,8 +125,8 @@ func TestVersionFromBuildInfo(t *testing.T) {
 				"bctrl:     v1.4.0",
 				"Module:    example.com/tools",
 				"SDK:       github.com/bctrlhq/sdk-go v0.3.1",
-				"Client:    " + client.Version,
-				"API spec:  " + gen.SpecTitle + " " + gen.SpecVersion,
+				"Client:    " + client.Version(),
+				"API spec:  " + gen.SpecTitle() + " " + gen.SpecVersion(),
 				"Go:        go1.26.1 " + runtime.GOOS + "/" + runtime.GOARCH,
 			},
 		},
