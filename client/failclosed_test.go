@@ -1,0 +1,58 @@
+package client_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bctrlhq/sdk-go/client"
+)
+
+// TestAPIKeyIsTrimmed: a key given with whitespace around it (read from a
+// file or an environment with a newline) is trimmed, as BCTRL_API_KEY is:
+// the server gets the trimmed key, and when it echoes it back (as
+// net/http's header parsing would hand it the trimmed one anyway) nothing a
+// user sees holds it: the error chain, ResponseInfo, logs, spans and Scrub.
+func TestAPIKeyIsTrimmed(t *testing.T) {
+	t.Parallel()
+	for _, padded := range []string{" " + leakKey + " ", "\t" + leakKey + "\r\n", leakKey + "\n"} {
+		t.Run(strings.TrimSpace(padded), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var sent []string
+			row := leakRow{
+				name: "padded key",
+				server: func(t *testing.T, key string) *hostileServer {
+					return serveHandler(t, func(w http.ResponseWriter, r *http.Request) {
+						mu.Lock()
+						sent = append(sent, r.Header.Get("Authorization"))
+						mu.Unlock()
+						w.Header().Set("Content-Type", "application/json")
+						w.Header().Set("X-Request-Id", r.Header.Get("Authorization"))
+						w.WriteHeader(http.StatusUnauthorized)
+						io.WriteString(w, `{"error":{"code":"auth","message":"bad key `+r.Header.Get("Authorization")+`"}}`)
+					})
+				},
+				opts: func(string) []client.Option {
+					return []client.Option{client.WithMaxRetries(0), client.WithAPIKey(padded)}
+				},
+				check: wantAs[*client.APIError](),
+			}
+			runLeakRow(t, row, leakKey, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(sent) == 0 || sent[0] != "Bearer "+leakKey {
+				t.Errorf("sent Authorization %q; want %q", sent, "Bearer "+leakKey)
+			}
+			c, err := client.New(client.WithAPIKey(padded), client.WithBaseURL("http://127.0.0.1:1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Scrub("echo " + leakKey); got != "echo [redacted]" {
+				t.Errorf("Scrub = %q; want the trimmed key scrubbed", got)
+			}
+		})
+	}
+}
