@@ -393,7 +393,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 //	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil) // nil params: the client authenticates
 //	if err != nil { ... }                                         // transport errors, after retries
 //	if err := c.CheckResponse(resp.HTTPResponse, resp.Body); err != nil { ... } // *APIError
-//	inv, err := client.DecodeInvocation(resp.Body)                // *Invocation, steps discriminated
+//	inv, err := c.DecodeInvocation(resp.Body)                     // *Invocation, steps discriminated
 //
 // The client sends its own key on every request. A call whose generated
 // parameters set another Authorization value fails with

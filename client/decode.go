@@ -469,14 +469,18 @@ func sameID(got, want string) bool {
 // DecodeInvocation decodes an invocation body with the SDK's decoder, as
 // Get does: steps discriminated on "ok", typed status, timestamps that keep
 // their text, the rules of the README's "Decoding" section and the default
-// limits (DefaultMaxSteps). Use it for a body the generated client (Raw)
-// read, for example from an operation a spec bump adds that returns an
-// invocation; check the response first with CheckResponse.
+// limits (DefaultMaxSteps).
 //
 // The invocation keeps body as its Raw, and its raw JSON values (results,
 // metadata, details, args) are slices of it: body must not be modified
 // afterwards. A body that is not an invocation is an error matching
 // ErrInvalidResponse.
+//
+// It knows no API key, so it scrubs nothing: its error quotes the body as
+// the server sent it, a key the server echoed included (it is only capped).
+//
+// Deprecated: Use [Client.DecodeInvocation], which applies the client's
+// limits and scrubs the client's key from its error, as Get does.
 func DecodeInvocation(body []byte) (*Invocation, error) {
 	inv, err := decodeInvocation(body, defaultDecoders)
 	if err != nil {
@@ -487,9 +491,18 @@ func DecodeInvocation(body []byte) (*Invocation, error) {
 	return inv, nil
 }
 
-// DecodeInvocation is the package's DecodeInvocation with the client's
-// limits (WithMaxSteps) and its error scrubbed of the client's API key, as
-// Get's is: use it for bodies read through c.Raw().
+// DecodeInvocation decodes an invocation body with the SDK's decoder, as
+// Get does, with the client's limits (WithMaxSteps) and its error scrubbed
+// of the client's API key, as Get's is: steps discriminated on "ok", typed
+// status, timestamps that keep their text, the rules of the README's
+// "Decoding" section. Use it for a body the generated client (c.Raw())
+// read, for example from an operation a spec bump adds that returns an
+// invocation; check the response first with c.CheckResponse.
+//
+// The invocation keeps body as its Raw, and its raw JSON values (results,
+// metadata, details, args) are slices of it: body must not be modified
+// afterwards. A body that is not an invocation is an error matching
+// ErrInvalidResponse.
 func (c *Client) DecodeInvocation(body []byte) (*Invocation, error) {
 	inv, err := decodeInvocation(body, c.decoders)
 	if err != nil {

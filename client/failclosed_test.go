@@ -1,8 +1,12 @@
 package client_test
 
 import (
+	"go/doc"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -54,5 +58,51 @@ func TestAPIKeyIsTrimmed(t *testing.T) {
 				t.Errorf("Scrub = %q; want the trimmed key scrubbed", got)
 			}
 		})
+	}
+}
+
+// TestPackageRawHelpersDeprecated: the package-level CheckResponse and
+// DecodeInvocation know no key and scrub nothing of it; they stay, marked
+// deprecated in favour of the Client methods, and the documented Raw()
+// pattern (README, Client.Raw's doc) uses the methods.
+func TestPackageRawHelpersDeprecated(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := doc.New(pkgs["client"], "github.com/bctrlhq/sdk-go/client", 0)
+	funcs := map[string]string{}
+	for _, f := range p.Funcs {
+		funcs[f.Name] = f.Doc
+	}
+	for _, typ := range p.Types {
+		for _, f := range typ.Funcs { // constructors: DecodeInvocation returns an *Invocation
+			funcs[f.Name] = f.Doc
+		}
+		for _, m := range typ.Methods {
+			funcs[typ.Name+"."+m.Name] = m.Doc
+		}
+	}
+	for _, name := range []string{"CheckResponse", "DecodeInvocation"} {
+		d := funcs[name]
+		if !strings.Contains(d, "\nDeprecated: Use [Client."+name+"]") || !strings.Contains(d, "scrub") {
+			t.Errorf("%s's doc is %q; want it to say what it does not scrub, and a Deprecated: paragraph naming Client.%s", name, d, name)
+		}
+		if m := funcs["Client."+name]; m == "" || strings.Contains(m, "Deprecated:") {
+			t.Errorf("Client.%s's doc is %q; want it documented and not deprecated", name, m)
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{string(readme), funcs["Client.Raw"]} {
+		for _, call := range []string{"client.CheckResponse(", "client.DecodeInvocation("} {
+			if strings.Contains(text, call) {
+				t.Errorf("the documented Raw() pattern calls %s; want the Client method", call)
+			}
+		}
 	}
 }
