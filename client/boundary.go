@@ -138,10 +138,10 @@ func (r *redactor) clean(err error) bool {
 	if r.key() == "" {
 		return true
 	}
-	if r.contains(msg, true) || r.contains(fmt.Sprintf("%#v", err), true) {
+	if r.contains(msg) || r.contains(fmt.Sprintf("%#v", err)) {
 		return false
 	}
-	if _, ok := err.(fmt.Formatter); ok && r.contains(fmt.Sprintf("%+v", err), true) {
+	if _, ok := err.(fmt.Formatter); ok && r.contains(fmt.Sprintf("%+v", err)) {
 		return false
 	}
 	w := fieldWalk{r: r, budget: 4096, seen: map[uintptr]bool{}}
@@ -168,7 +168,7 @@ func (w *fieldWalk) leaks(v reflect.Value, depth int) bool {
 	w.budget--
 	switch v.Kind() {
 	case reflect.String:
-		return w.r.contains(v.String(), true)
+		return w.r.contains(v.String())
 	case reflect.Pointer:
 		if v.IsNil() || w.seen[v.Pointer()] {
 			return false
@@ -186,7 +186,7 @@ func (w *fieldWalk) leaks(v reflect.Value, depth int) bool {
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			if v.Kind() == reflect.Slice {
-				return w.r.contains(string(v.Bytes()), true)
+				return w.r.contains(string(v.Bytes()))
 			}
 			return false
 		}
