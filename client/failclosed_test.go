@@ -1,6 +1,8 @@
 package client_test
 
 import (
+	"errors"
+	"fmt"
 	"go/doc"
 	"go/parser"
 	"go/token"
@@ -104,5 +106,86 @@ func TestPackageRawHelpersDeprecated(t *testing.T) {
 				t.Errorf("the documented Raw() pattern calls %s; want the Client method", call)
 			}
 		}
+	}
+}
+
+// Doer errors holding the request in shapes a walk of exported fields
+// gives up on; each has an accessor a user could call.
+type (
+	hiddenRequestError struct{ req *http.Request }
+	mapRequestError    struct{ M map[string]any }
+	paddedRequestError struct {
+		Pad []string
+		Req *http.Request
+	}
+	deepRequestError struct{ Head *requestNode }
+	requestNode      struct {
+		Next *requestNode
+		Req  *http.Request
+	}
+)
+
+func (e *hiddenRequestError) Error() string          { return "proxy refused" }
+func (e *hiddenRequestError) Request() *http.Request { return e.req }
+func (e *hiddenRequestError) Timeout() bool          { return true }
+func (e *mapRequestError) Error() string             { return "proxy refused" }
+func (e *paddedRequestError) Error() string          { return "proxy refused" }
+func (e *deepRequestError) Error() string            { return "proxy refused" }
+
+// TestDoerErrorShapesFailClosed: through Get, a Doer's error holding the
+// request where the boundary's walk cannot prove it clean is replaced by a
+// stand-in: no form of the key in anything the user sees (the chain
+// walked by reflection, logs, spans), the message and Timeout() kept, and
+// the user's own type no longer found by errors.As.
+func TestDoerErrorShapesFailClosed(t *testing.T) {
+	t.Parallel()
+	shapes := map[string]func(req *http.Request) error{
+		"unexported field with an accessor": func(req *http.Request) error { return &hiddenRequestError{req: req} },
+		"map[string]any holding the response": func(req *http.Request) error {
+			return &mapRequestError{M: map[string]any{"response": &http.Response{StatusCode: 502, Request: req}}}
+		},
+		"5,000-element slice before the field": func(req *http.Request) error {
+			return &paddedRequestError{Pad: make([]string, 5000), Req: req}
+		},
+		"40 nodes deep": func(req *http.Request) error {
+			head := &requestNode{Req: req}
+			for range 40 {
+				head = &requestNode{Next: head}
+			}
+			return &deepRequestError{Head: head}
+		},
+	}
+	for name, shape := range shapes {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			row := leakRow{
+				name:   name,
+				server: func(t *testing.T, _ string) *hostileServer { return &hostileServer{URL: "http://127.0.0.1:1"} },
+				opts: func(string) []client.Option {
+					return []client.Option{client.WithMaxRetries(0), client.WithHTTPClient(doerFunc(func(req *http.Request) (*http.Response, error) {
+						return nil, fmt.Errorf("doer: %w", shape(req))
+					}))}
+				},
+				check: func(t *testing.T, err error, _ int) {
+					if !strings.Contains(err.Error(), "proxy refused") {
+						t.Errorf("err = %v; want the Doer's message", err)
+					}
+					var h *hiddenRequestError
+					var m *mapRequestError
+					var p *paddedRequestError
+					var d *deepRequestError
+					if errors.As(err, &h) || errors.As(err, &m) || errors.As(err, &p) || errors.As(err, &d) {
+						t.Errorf("errors.As found the Doer's error type, which holds the request")
+					}
+					if name == "unexported field with an accessor" {
+						var te interface{ Timeout() bool }
+						if !errors.As(err, &te) || !te.Timeout() {
+							t.Errorf("err = %v; want Timeout() kept", err)
+						}
+					}
+				},
+			}
+			runLeakRow(t, row, leakKey, nil)
+		})
 	}
 }
