@@ -198,16 +198,18 @@ func keyReachable(v any, key string) []string {
 	return out
 }
 
-// chainHasKey returns the links of err's chain that print the key.
-func chainHasKey(err error, key string) []string {
-	var out []string
+// eachLink calls f with every link of err's chain (errors.Unwrap and
+// Unwrap() []error, up to 2*maxChain deep) until f returns false.
+func eachLink(err error, f func(error) bool) {
+	stop := false
 	var walk func(e error, depth int)
 	walk = func(e error, depth int) {
-		if e == nil || depth > 2*maxChain {
+		if e == nil || stop || depth > 2*maxChain {
 			return
 		}
-		if s := fmt.Sprintf("%v|%+v|%#v", e, e, e); holdsKey(s, key) {
-			out = append(out, fmt.Sprintf("%T", e))
+		if !f(e) {
+			stop = true
+			return
 		}
 		switch u := e.(type) {
 		case interface{ Unwrap() []error }:
@@ -219,6 +221,17 @@ func chainHasKey(err error, key string) []string {
 		}
 	}
 	walk(err, 0)
+}
+
+// chainHasKey returns the links of err's chain that print the key.
+func chainHasKey(err error, key string) []string {
+	var out []string
+	eachLink(err, func(e error) bool {
+		if s := fmt.Sprintf("%v|%+v|%#v", e, e, e); holdsKey(s, key) {
+			out = append(out, fmt.Sprintf("%T", e))
+		}
+		return true
+	})
 	return out
 }
 
@@ -388,24 +401,9 @@ func TestBoundaryPropertyNoKeyReachable(t *testing.T) {
 // findLink reports whether target is a link of err's chain, by identity.
 func findLink(err, target error) bool {
 	found := false
-	var walk func(e error, depth int)
-	walk = func(e error, depth int) {
-		if e == nil || found || depth > 2*maxChain {
-			return
-		}
-		if e == target {
-			found = true
-			return
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, k := range u.Unwrap() {
-				walk(k, depth+1)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap(), depth+1)
-		}
-	}
-	walk(err, 0)
+	eachLink(err, func(e error) bool {
+		found = e == target
+		return !found
+	})
 	return found
 }
