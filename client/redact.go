@@ -102,7 +102,8 @@ func (r *redactor) contains(s string) bool {
 	if r.key() == "" {
 		return false
 	}
-	m := matcher{s: s, key: r.key()}
+	var m matcher
+	m.init(s, r.key(), false)
 	for i := 0; i < len(s); i++ {
 		if _, ok := m.at(i); ok {
 			return true
@@ -122,7 +123,8 @@ func (r *redactor) scrub(s string, tail bool) string {
 	}
 	var b strings.Builder
 	done := 0 // s[:done] is in b (or needs no change)
-	m := matcher{s: s, key: r.key(), tail: tail}
+	var m matcher
+	m.init(s, r.key(), tail)
 	for i := 0; i < len(s); i++ {
 		end, ok := m.at(i)
 		if !ok {
@@ -155,10 +157,23 @@ func (r *redactor) scrub(s string, tail bool) string {
 type matcher struct {
 	s, key string
 	tail   bool
+	first  [256]bool // the bytes a match may start with
 	start  int      // the position being tried
 	memo   bool     // a choice was met from start: failed pairs are recorded
 	failed []uint64 // bitset over (pos-start, k)
 	set    []int32  // the bits set in failed, to clear them
+}
+
+func (m *matcher) init(s, key string, tail bool) {
+	m.s, m.key, m.tail = s, key, tail
+	m.first[key[0]] = true
+	m.first[lower(key[0])] = true
+	if 'a' <= key[0] && key[0] <= 'z' {
+		m.first[key[0]-'a'+'A'] = true
+	}
+	for _, c := range []byte{'\\', '%', '~', '+'} {
+		m.first[c] = true
+	}
 }
 
 // maxEscapedPerByte is the most text one byte of the key can take once
@@ -168,9 +183,16 @@ const maxEscapedPerByte = 10
 // at reports whether the key starts at s[i], in any mix of escapes, and
 // where it ends.
 func (m *matcher) at(i int) (int, bool) {
-	// Most positions fail on their first byte: check that cheaply.
-	if c := m.s[i]; lower(c) != lower(m.key[0]) && !isEscapeStart(c) {
+	// Most positions fail on their first byte, or on the first byte an
+	// escape there decodes to: check that cheaply.
+	c := m.s[i]
+	if !m.first[c] {
 		return 0, false
+	}
+	if lower(c) != lower(m.key[0]) {
+		if dec, dn, _ := unescape(m.s[i:]); dn == 0 || lower(dec[0]) != lower(m.key[0]) {
+			return 0, false
+		}
 	}
 	if m.memo {
 		for _, b := range m.set {
