@@ -158,10 +158,10 @@ type matcher struct {
 	s, key string
 	tail   bool
 	first  [256]bool // the bytes a match may start with
-	start  int      // the position being tried
-	memo   bool     // a choice was met from start: failed pairs are recorded
-	failed []uint64 // bitset over (pos-start, k)
-	set    []int32  // the bits set in failed, to clear them
+	start  int       // the position being tried
+	memo   bool      // a choice was met from start: failed pairs are recorded
+	failed []uint64  // bitset over (pos-start, k)
+	set    []int32   // the bits set in failed, to clear them
 }
 
 func (m *matcher) init(s, key string, tail bool) {
