@@ -105,8 +105,11 @@ type config struct {
 type Option func(*config) error
 
 // WithAPIKey sets the API key sent as "Authorization: Bearer <key>". Without
-// it, New reads BCTRL_API_KEY.
+// it, New reads BCTRL_API_KEY. Leading and trailing ASCII whitespace (a key
+// read from a file ends in a newline) is trimmed: the trimmed key is the one
+// sent, and the one scrubbed.
 func WithAPIKey(key string) Option {
+	key = strings.Trim(key, " \t\r\n\v\f")
 	return func(c *config) error {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("bctrl: WithAPIKey: empty API key")
@@ -390,7 +393,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 //	resp, err := c.Raw().GetInvocationWithResponse(ctx, id, nil) // nil params: the client authenticates
 //	if err != nil { ... }                                         // transport errors, after retries
 //	if err := c.CheckResponse(resp.HTTPResponse, resp.Body); err != nil { ... } // *APIError
-//	inv, err := client.DecodeInvocation(resp.Body)                // *Invocation, steps discriminated
+//	inv, err := c.DecodeInvocation(resp.Body)                     // *Invocation, steps discriminated
 //
 // The client sends its own key on every request. A call whose generated
 // parameters set another Authorization value fails with

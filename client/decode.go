@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"sync"
+	"unicode/utf8"
 
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -105,11 +106,15 @@ func (p *decoderPool) unmarshal(body []byte, v any) error {
 	st.body = body
 	st.budget = memoryBudget(len(body))
 	st.twoPass = false
-	err := json.Unmarshal(body, v, st.opts)
+	hidden := hiddenCost(body)
+	err := st.charge(hidden)
+	if err == nil {
+		err = json.Unmarshal(body, v, st.opts)
+	}
 	var pass *stepPassError
 	if errors.As(err, &pass) {
 		// Rare: a step the single pass could not read. Two passes decide.
-		st.budget = memoryBudget(len(body))
+		st.budget = memoryBudget(len(body)) - hidden
 		st.twoPass = true
 		err = json.Unmarshal(body, v, st.opts)
 	}
@@ -221,6 +226,101 @@ func boundedMap[V any](st *decodeState) func(*jsontext.Decoder, *map[string]V) e
 		_, err := dec.ReadToken()
 		return err
 	}
+}
+
+// What the decoder allocates beyond the Go values it builds, and which no
+// unmarshaler sees, is charged before decoding, from one pass over the body
+// (hiddenCost):
+//
+//   - the index of names by which the decoder refuses a name given twice,
+//     for every object: typed, raw (a step's result, a metadata value) or
+//     skipped (unknown members). An object of more than 64 names, or
+//     1 KiB of them, is indexed in a map: each name costs its unquoted
+//     bytes several times over (kept, copied into a key, regrown) and a
+//     map entry. Smaller objects are searched linearly in buffers the
+//     decoder reuses, and cost nothing that grows;
+//   - invalid UTF-8 in a string: a typed string replaces each bad byte with
+//     three (U+FFFD), regrowing its buffer as it goes. A raw value keeps
+//     its bytes and costs nothing, but one pass cannot tell raw from typed,
+//     so every such string is charged.
+//
+// Measured (TestDecodeAmplificationBounded): before, 400,000 names in a
+// step's result (4.7 MB) took 13x the body, top-level unknown members
+// 19.5x, a typed string of \xff 14.3x; now each decodes within 8x the body
+// + 1 MiB, or is refused with ErrResponseTooLarge before it allocates.
+const (
+	indexedNames     = 64   // an object with more names is indexed in a map
+	indexedNameBytes = 1024 // or with more bytes of names
+	nameEntryCost    = 128  // a name in the map: its key's header, slot and offsets, regrown
+	nameByteCost     = 6    // a byte of an indexed name: kept, keyed, regrown
+	invalidByteCost  = 12   // a bad byte of a typed string: three bytes, regrown
+)
+
+// hiddenCost returns what decoding body allocates that no unmarshaler
+// charges (see above). It reads body once and allocates nothing but a
+// stack of open objects, and only past 64 levels. It does not validate:
+// for a body that is not JSON it returns an estimate, and the decoder
+// refuses the body.
+func hiddenCost(body []byte) int64 {
+	type object struct{ names, nameBytes int64 }
+	var stackBuf [64]object
+	stack := stackBuf[:0]
+	var cost int64
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{':
+			stack = append(stack, object{})
+		case '}':
+			if n := len(stack); n > 0 {
+				o := stack[n-1]
+				stack = stack[:n-1]
+				if o.names > indexedNames || o.nameBytes > indexedNameBytes {
+					cost += o.names*nameEntryCost + o.nameBytes*nameByteCost
+				}
+			}
+		case '"':
+			end, size, invalid := scanString(body, i+1)
+			if invalid > 0 {
+				cost += size + invalid*invalidByteCost
+			}
+			j := end
+			for j < len(body) && (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r') {
+				j++
+			}
+			if j < len(body) && body[j] == ':' && len(stack) > 0 {
+				o := &stack[len(stack)-1]
+				o.names++
+				o.nameBytes += size + 2*invalid
+			}
+			i = end - 1
+		}
+	}
+	return cost
+}
+
+// scanString reads the string whose contents start at body[i]: it returns
+// where it ends (past its closing quote), its length in the body, and how
+// many of its bytes are invalid UTF-8.
+func scanString(body []byte, i int) (end int, size, invalid int64) {
+	start := i
+	for i < len(body) {
+		c := body[i]
+		switch {
+		case c == '"':
+			return i + 1, int64(i - start), invalid
+		case c == '\\':
+			i += 2
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n == 1 {
+				invalid++
+			}
+			i += n
+		}
+	}
+	return len(body), int64(len(body) - start), invalid
 }
 
 // noKey caps what crosses the boundary outside a Client.
@@ -469,14 +569,18 @@ func sameID(got, want string) bool {
 // DecodeInvocation decodes an invocation body with the SDK's decoder, as
 // Get does: steps discriminated on "ok", typed status, timestamps that keep
 // their text, the rules of the README's "Decoding" section and the default
-// limits (DefaultMaxSteps). Use it for a body the generated client (Raw)
-// read, for example from an operation a spec bump adds that returns an
-// invocation; check the response first with CheckResponse.
+// limits (DefaultMaxSteps).
 //
 // The invocation keeps body as its Raw, and its raw JSON values (results,
 // metadata, details, args) are slices of it: body must not be modified
 // afterwards. A body that is not an invocation is an error matching
 // ErrInvalidResponse.
+//
+// It knows no API key, so it scrubs nothing: its error quotes the body as
+// the server sent it, a key the server echoed included (it is only capped).
+//
+// Deprecated: Use [Client.DecodeInvocation], which applies the client's
+// limits and scrubs the client's key from its error, as Get does.
 func DecodeInvocation(body []byte) (*Invocation, error) {
 	inv, err := decodeInvocation(body, defaultDecoders)
 	if err != nil {
@@ -487,9 +591,18 @@ func DecodeInvocation(body []byte) (*Invocation, error) {
 	return inv, nil
 }
 
-// DecodeInvocation is the package's DecodeInvocation with the client's
-// limits (WithMaxSteps) and its error scrubbed of the client's API key, as
-// Get's is: use it for bodies read through c.Raw().
+// DecodeInvocation decodes an invocation body with the SDK's decoder, as
+// Get does, with the client's limits (WithMaxSteps) and its error scrubbed
+// of the client's API key, as Get's is: steps discriminated on "ok", typed
+// status, timestamps that keep their text, the rules of the README's
+// "Decoding" section. Use it for a body the generated client (c.Raw())
+// read, for example from an operation a spec bump adds that returns an
+// invocation; check the response first with c.CheckResponse.
+//
+// The invocation keeps body as its Raw, and its raw JSON values (results,
+// metadata, details, args) are slices of it: body must not be modified
+// afterwards. A body that is not an invocation is an error matching
+// ErrInvalidResponse.
 func (c *Client) DecodeInvocation(body []byte) (*Invocation, error) {
 	inv, err := decodeInvocation(body, c.decoders)
 	if err != nil {

@@ -26,6 +26,12 @@ import (
 // through a Client's pipeline (Raw included) carries. A response without
 // its request (from a Doer that does not set it) is capped but scrubbed of
 // nothing; Client.CheckResponse scrubs the client's own key in every case.
+// It scrubs nothing else: after a redirect to another host (which drops
+// the Authorization header), or for a request sent outside a Client, the
+// error quotes whatever the server echoed, the key included.
+//
+// Deprecated: Use [Client.CheckResponse], which scrubs the client's own key
+// whatever the response's request carries.
 func CheckResponse(resp *http.Response, body []byte) error {
 	var key string
 	if resp != nil && resp.Request != nil {

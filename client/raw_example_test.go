@@ -27,7 +27,7 @@ func ExampleClient_CheckResponse() {
 			fmt.Println(id, errors.Is(err, client.ErrNotFound), apiErr.Code, apiErr.RequestID != "")
 			continue
 		}
-		inv, err := client.DecodeInvocation(resp.Body) // steps discriminated, as Get decodes them
+		inv, err := c.DecodeInvocation(resp.Body) // steps discriminated, as Get decodes them
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -21,8 +21,9 @@ import (
 // \U); and in a JSON pointer (~0, ~1), the form json v2 errors name a
 // member by. So "\u0073k-..." in a body, a key percent-encoded one byte at
 // a time in a Location, or strconv.Quote of a key with a quote in it are
-// all found. Header names are matched ignoring ASCII case, since net/http
-// canonicalises them ("X-Sk-Live-..."). Escapes applied twice, other
+// all found. The key is matched ignoring ASCII case everywhere: net/http
+// canonicalises header names ("X-Sk-Live-..."), and an upper-cased echo
+// of a hex key gives the key back. Escapes applied twice, other
 // encodings (base64, HTML entities) and a key split across fields are not
 // recognised. A key shorter than minScrubLen is not scrubbed at all: it
 // would mangle unrelated text, and no real key is that short.
@@ -51,7 +52,7 @@ func (r *redactor) key() string {
 
 // str returns s with every occurrence of the key replaced by "[redacted]".
 // A nil redactor returns s.
-func (r *redactor) str(s string) string { return r.scrub(s, false, false) }
+func (r *redactor) str(s string) string { return r.scrub(s, false) }
 
 // text scrubs s and then cuts it to n bytes at a rune boundary, marking
 // the cut: in that order, so that no part of the key survives at the cut.
@@ -59,24 +60,19 @@ func (r *redactor) str(s string) string { return r.scrub(s, false, false) }
 // is scrubbed, so that scrubbing costs O(n) whatever the length of s; a
 // part of the key at the end of that first cut is scrubbed too.
 func (r *redactor) text(s string, n int) string {
-	return r.cut(s, n, "…[truncated]", false)
-}
-
-// name is text for a header name: the key is matched ignoring ASCII case.
-func (r *redactor) name(s string, n int) string {
-	return r.cut(s, n, "…[truncated]", true)
+	return r.cut(s, n, "…[truncated]")
 }
 
 // textBytes is text for a body: cut to n bytes without a mark, as a raw
 // body kept in an error is documented to be.
 func (r *redactor) textBytes(b []byte, n int) []byte {
-	if len(b) <= n && (r.key() == "" || !r.contains(string(b), false)) {
+	if len(b) <= n && (r.key() == "" || !r.contains(string(b))) {
 		return append([]byte(nil), b...)
 	}
-	return []byte(r.cut(string(b), n, "", false))
+	return []byte(r.cut(string(b), n, ""))
 }
 
-func (r *redactor) cut(s string, n int, mark string, fold bool) string {
+func (r *redactor) cut(s string, n int, mark string) string {
 	precut := false
 	if r.key() != "" {
 		if m := n + r.slack(); len(s) > m {
@@ -85,7 +81,7 @@ func (r *redactor) cut(s string, n int, mark string, fold bool) string {
 			}
 			s, precut = s[:m], true
 		}
-		s = r.scrub(s, fold, precut)
+		s = r.scrub(s, precut)
 	}
 	if !precut && len(s) <= n {
 		return s
@@ -102,29 +98,35 @@ func (r *redactor) cut(s string, n int, mark string, fold bool) string {
 func (r *redactor) slack() int { return 10*len(r.key()) + 16 }
 
 // contains reports whether s holds the key in any form str recognises.
-func (r *redactor) contains(s string, fold bool) bool {
+func (r *redactor) contains(s string) bool {
 	if r.key() == "" {
 		return false
 	}
+	var m matcher
+	m.init(s, r.key(), false)
 	for i := 0; i < len(s); i++ {
-		if _, ok := r.matchAt(s, i, fold, false); ok {
+		if _, ok := m.at(i); ok {
 			return true
 		}
 	}
 	return false
 }
 
-// scrub replaces every occurrence of the key in s. With fold, ASCII case
-// is ignored. With tail, text that ends part-way through the key is
-// scrubbed too (s was cut and the rest of the key lies past the cut).
-func (r *redactor) scrub(s string, fold, tail bool) string {
+// scrub replaces every occurrence of the key in s, ignoring ASCII case
+// (net/http canonicalises header names, and an upper-cased echo of a hex
+// key gives the key back). With tail, text that ends part-way through the
+// key is scrubbed too (s was cut and the rest of the key lies past the
+// cut).
+func (r *redactor) scrub(s string, tail bool) string {
 	if r.key() == "" {
 		return s
 	}
 	var b strings.Builder
 	done := 0 // s[:done] is in b (or needs no change)
+	var m matcher
+	m.init(s, r.key(), tail)
 	for i := 0; i < len(s); i++ {
-		end, ok := r.matchAt(s, i, fold, tail)
+		end, ok := m.at(i)
 		if !ok {
 			continue
 		}
@@ -143,27 +145,73 @@ func (r *redactor) scrub(s string, fold, tail bool) string {
 	return b.String()
 }
 
-// matchAt reports whether the key starts at s[i], in any mix of escapes,
-// and where it ends.
-func (r *redactor) matchAt(s string, i int, fold, tail bool) (int, bool) {
-	// Most positions fail on their first byte: check that cheaply.
-	key := r.key()
-	if c := s[i]; !eqByte(c, key[0], fold) && !isEscapeStart(c) {
+// matcher matches the key, ignoring ASCII case, against text from one
+// position at a time. At each step it tries the unit the text holds there
+// both as an escape and as a plain byte (a key may itself hold "%41" or
+// "~0"), so it searches a small graph of (text position, key position)
+// pairs; once there was a choice, the pairs that failed are remembered, so
+// no pair is searched twice. One matcher serves a whole text: its memory
+// of failed pairs is allocated once, at the first choice, and cleared
+// between start positions, so that a text made of near-matches costs no
+// allocation per position.
+type matcher struct {
+	s, key string
+	tail   bool
+	first  [256]bool // the bytes a match may start with
+	start  int       // the position being tried
+	memo   bool      // a choice was met from start: failed pairs are recorded
+	failed []uint64  // bitset over (pos-start, k)
+	set    []int32   // the bits set in failed, to clear them
+}
+
+func (m *matcher) init(s, key string, tail bool) {
+	m.s, m.key, m.tail = s, key, tail
+	m.first[key[0]] = true
+	m.first[lower(key[0])] = true
+	if 'a' <= key[0] && key[0] <= 'z' {
+		m.first[key[0]-'a'+'A'] = true
+	}
+	for _, c := range []byte{'\\', '%', '~', '+'} {
+		m.first[c] = true
+	}
+}
+
+// maxEscapedPerByte is the most text one byte of the key can take once
+// escaped (\U00000073), which bounds how far a match runs from its start.
+const maxEscapedPerByte = 10
+
+// at reports whether the key starts at s[i], in any mix of escapes, and
+// where it ends.
+func (m *matcher) at(i int) (int, bool) {
+	// Most positions fail on their first byte, or on the first byte an
+	// escape there decodes to: check that cheaply.
+	c := m.s[i]
+	if !m.first[c] {
 		return 0, false
 	}
-	m := matcher{s: s, key: key, fold: fold, tail: tail}
+	if lower(c) != lower(m.key[0]) {
+		if dec, dn, _ := unescape(m.s[i:]); dn == 0 || lower(dec[0]) != lower(m.key[0]) {
+			return 0, false
+		}
+	}
+	if m.memo {
+		for _, b := range m.set {
+			m.failed[b/64] &^= 1 << (b % 64)
+		}
+		m.set = m.set[:0]
+		m.memo = false
+	}
+	m.start = i
 	return m.match(i, 0)
 }
 
-// matcher matches the key against text from one position. At each step
-// it tries the unit the text holds there both as an escape and as a plain
-// byte (a key may itself hold "%41" or "~0"), so it searches a small
-// graph of (text position, key position) pairs; once there was a choice,
-// the pairs that failed are remembered, so no pair is searched twice.
-type matcher struct {
-	s, key     string
-	fold, tail bool
-	failed     map[[2]int]bool
+// bit is the index of the pair (pos, k) in failed, or -1 past its range.
+func (m *matcher) bit(pos, k int) int {
+	d := pos - m.start
+	if d > maxEscapedPerByte*len(m.key) {
+		return -1
+	}
+	return d*(len(m.key)+1) + k
 }
 
 func (m *matcher) match(pos, k int) (int, bool) {
@@ -174,28 +222,36 @@ func (m *matcher) match(pos, k int) (int, bool) {
 	if pos == len(s) {
 		return pos, m.tail && k > 0
 	}
-	st := [2]int{pos, k}
-	if m.failed[st] {
-		return 0, false
+	if m.memo {
+		if b := m.bit(pos, k); b >= 0 && m.failed[b/64]&(1<<(b%64)) != 0 {
+			return 0, false
+		}
 	}
 	if m.tail && k > 0 && partialEscape(s[pos:]) {
 		return len(s), true // an escape cut short at the end of a cut text
 	}
-	if dec, n := unescape(s[pos:]); n > 0 && hasPrefixFold(key[k:], dec, m.fold) {
-		if end, ok := m.match(pos+n, k+len(dec)); ok {
+	if dec, dn, n := unescape(s[pos:]); n > 0 && hasPrefixFold(key[k:], dec[:dn]) {
+		if end, ok := m.match(pos+n, k+dn); ok {
 			return end, true
 		}
-		if m.failed == nil {
-			m.failed = make(map[[2]int]bool)
+		if !m.memo && lower(s[pos]) == lower(key[k]) {
+			// A choice: from here on, remember what failed.
+			m.memo = true
+			if m.failed == nil {
+				m.failed = make([]uint64, ((maxEscapedPerByte*len(key)+1)*(len(key)+1)+63)/64)
+			}
 		}
 	}
-	if eqByte(s[pos], key[k], m.fold) {
+	if lower(s[pos]) == lower(key[k]) {
 		if end, ok := m.match(pos+1, k+1); ok {
 			return end, true
 		}
 	}
-	if m.failed != nil {
-		m.failed[st] = true
+	if m.memo {
+		if b := m.bit(pos, k); b >= 0 {
+			m.failed[b/64] |= 1 << (b % 64)
+			m.set = append(m.set, int32(b))
+		}
 	}
 	return 0, false
 }
@@ -204,50 +260,56 @@ func (m *matcher) match(pos, k int) (int, bool) {
 func isEscapeStart(c byte) bool { return c == '\\' || c == '%' || c == '~' || c == '+' }
 
 // unescape decodes the escape at the start of s and returns what it
-// stands for and its length in s, or n == 0 when s does not start with
-// one. The decoded bytes of a rune are its UTF-8 encoding.
-func unescape(s string) (dec string, n int) {
+// stands for (in dec[:dn]) and its length in s, or n == 0 when s does not
+// start with one. The decoded bytes of a rune are its UTF-8 encoding. It
+// allocates nothing: a text of escapes is searched at every position.
+func unescape(s string) (dec [utf8.UTFMax]byte, dn, n int) {
+	one := func(c byte, n int) ([utf8.UTFMax]byte, int, int) { return [utf8.UTFMax]byte{c}, 1, n }
+	r := func(v rune, n int) ([utf8.UTFMax]byte, int, int) {
+		var d [utf8.UTFMax]byte
+		return d, utf8.EncodeRune(d[:], v), n
+	}
 	if len(s) < 2 {
 		if s == "+" {
-			return " ", 1
+			return one(' ', 1)
 		}
-		return "", 0
+		return dec, 0, 0
 	}
 	switch s[0] {
 	case '%':
 		if b, ok := hexByte(s[1:]); ok {
-			return string([]byte{b}), 3
+			return one(b, 3)
 		}
 	case '+':
-		return " ", 1
+		return one(' ', 1)
 	case '~':
 		switch s[1] {
 		case '0':
-			return "~", 2
+			return one('~', 2)
 		case '1':
-			return "/", 2
+			return one('/', 2)
 		}
 	case '\\':
 		switch c := s[1]; c {
 		case '"', '\\', '/', '\'':
-			return string(c), 2
+			return one(c, 2)
 		case 'n':
-			return "\n", 2
+			return one('\n', 2)
 		case 't':
-			return "\t", 2
+			return one('\t', 2)
 		case 'r':
-			return "\r", 2
+			return one('\r', 2)
 		case 'b':
-			return "\b", 2
+			return one('\b', 2)
 		case 'f':
-			return "\f", 2
+			return one('\f', 2)
 		case 'v':
-			return "\v", 2
+			return one('\v', 2)
 		case 'a':
-			return "\a", 2
+			return one('\a', 2)
 		case 'x':
 			if b, ok := hexByte(s[2:]); ok {
-				return string([]byte{b}), 4
+				return one(b, 4)
 			}
 		case 'u':
 			v, ok := hexRune(s[2:], 4)
@@ -257,18 +319,18 @@ func unescape(s string) (dec string, n int) {
 			if utf16.IsSurrogate(v) && len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
 				if lo, ok := hexRune(s[8:], 4); ok {
 					if p := utf16.DecodeRune(v, lo); p != utf8.RuneError {
-						return string(p), 12
+						return r(p, 12)
 					}
 				}
 			}
-			return string(v), 6
+			return r(v, 6)
 		case 'U':
 			if v, ok := hexRune(s[2:], 8); ok {
-				return string(v), 10
+				return r(v, 10)
 			}
 		}
 	}
-	return "", 0
+	return dec, 0, 0
 }
 
 // partialEscape reports whether s is the start of an escape that s ends
@@ -325,16 +387,6 @@ func hexRune(s string, n int) (rune, bool) {
 	return v, true
 }
 
-func eqByte(a, b byte, fold bool) bool {
-	if a == b {
-		return true
-	}
-	if !fold {
-		return false
-	}
-	return lower(a) == lower(b)
-}
-
 func lower(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
@@ -342,12 +394,10 @@ func lower(c byte) byte {
 	return c
 }
 
-func hasPrefixFold(s, prefix string, fold bool) bool {
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
+func hasPrefixFold(s string, prefix []byte) bool {
 	if len(prefix) > len(s) {
 		return false
-	}
-	if !fold {
-		return s[:len(prefix)] == prefix
 	}
 	for i := range len(prefix) {
 		if lower(s[i]) != lower(prefix[i]) {
@@ -369,7 +419,7 @@ func (r *redactor) header(h http.Header) http.Header {
 		if len(out) == maxErrorHeader {
 			break
 		}
-		k = r.name(k, maxErrorToken)
+		k = r.text(k, maxErrorToken)
 		vs = vs[:min(len(vs), 8)]
 		cp := out[k] // two names may scrub to the same
 		for _, v := range vs {
