@@ -45,10 +45,16 @@ func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	if err := checkAuthorizationParam(req, c.cfg.apiKey); err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.apiKey.reveal())
-	req.Header.Set("User-Agent", c.cfg.userAgent)
-	req.Header.Set("Accept", "application/json")
+	c.setCredentials(c.cfg, req)
 	return nil
+}
+
+// setCredentials sets the bearer key, the call's User-Agent and Accept on
+// a request the client sends.
+func (c *Client) setCredentials(cfg *config, req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+c.cfg.apiKey.reveal())
+	req.Header.Set("User-Agent", cfg.userAgent)
+	req.Header.Set("Accept", "application/json")
 }
 
 // checkRedirect follows at most 10 redirects and drops the Authorization

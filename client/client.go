@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,9 +65,8 @@ type Client struct {
 	cfg      *config
 	decoders *decoderPool             // for cfg.maxSteps
 	redact   *redactor                // for cfg.apiKey; the boundary's
-	raw      *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
+	raw      *gen.ClientWithResponses // the generated client over rawDoer; Raw returns it
 	base     *url.URL                 // cfg.baseURL, parsed once
-	retrying *retryingDoer
 	limiter  *rate.Limiter
 	tracer   trace.Tracer
 	metrics  instruments
@@ -98,16 +96,27 @@ type config struct {
 	meterProvider    metric.MeterProvider
 	propagator       propagation.TextMapPropagator // nil: the global one, read at each attempt
 	noHTTPSpans      bool
+	header           http.Header // WithHeader
+
+	// Set on one call's copy only (callConfig).
+	forCall        bool          // the options apply to one call: client-only ones are refused
+	waitAll        bool          // a WaitAll's request options: WithMaxRetries is refused
+	idempotencyKey string        // WithIdempotencyKey
+	responseInto   *ResponseInfo // WithResponseInto
 }
 
-// Option configures a Client. Options validate their input; New returns the
-// first error.
+// Option configures a Client, or one call of it. Options validate their
+// input; New, or the call, returns the first error. Each option's doc
+// names its scope (options.go explains them).
 type Option func(*config) error
 
 // WithAPIKey sets the API key sent as "Authorization: Bearer <key>". Without
 // it, New reads BCTRL_API_KEY.
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithAPIKey"); err != nil {
+			return err
+		}
 		if strings.TrimSpace(key) == "" {
 			return errors.New("bctrl: WithAPIKey: empty API key")
 		}
@@ -124,6 +133,9 @@ func WithAPIKey(key string) Option {
 // New reads BCTRL_BASE_URL, else uses DefaultBaseURL.
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithBaseURL"); err != nil {
+			return err
+		}
 		if u == "" {
 			return errors.New("bctrl: WithBaseURL: empty URL")
 		}
@@ -141,6 +153,9 @@ func WithBaseURL(u string) Option {
 // rather than replace it, use WithMiddleware.
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithHTTPClient"); err != nil {
+			return err
+		}
 		if d == nil {
 			return errors.New("bctrl: WithHTTPClient: nil Doer")
 		}
@@ -171,6 +186,9 @@ func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("bctrl: WithMaxRetries: negative count %d", n)
+		}
+		if c.waitAll {
+			return errors.New("bctrl: WithMaxRetries: WaitAll polls again instead of retrying: set its pace with WithPollInterval")
 		}
 		c.maxRetries = n
 		return nil
@@ -247,6 +265,9 @@ func WithMaxSteps(n int) Option {
 // within a platform's request budget. The default is no limit.
 func WithRateLimit(rps float64, burst int) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithRateLimit"); err != nil {
+			return err
+		}
 		if rps <= 0 || burst < 1 {
 			return fmt.Errorf("bctrl: WithRateLimit: need rps > 0 and burst >= 1, got %v, %d", rps, burst)
 		}
@@ -261,6 +282,9 @@ func WithRateLimit(rps float64, burst int) Option {
 // allowed.
 func WithInsecureHTTP() Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithInsecureHTTP"); err != nil {
+			return err
+		}
 		c.allowInsecure = true
 		return nil
 	}
@@ -344,9 +368,8 @@ func New(opts ...Option) (*Client, error) {
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(cfg.apiKey.reveal())}
 	c.base, _ = url.Parse(cfg.baseURL) // checkBaseURL parsed it already
-	c.retrying = &retryingDoer{c: c}
 	raw, err := gen.NewClient(cfg.baseURL,
-		gen.WithHTTPClient(c.retrying),
+		gen.WithHTTPClient(rawDoer{c}),
 		gen.WithRequestEditorFn(c.authorize))
 	if err != nil {
 		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
@@ -354,27 +377,6 @@ func New(opts ...Option) (*Client, error) {
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
 	c.Invocations = &InvocationsService{client: c}
 	return c, nil
-}
-
-// getRequest builds GET /v1/invocations/{id} on the base URL parsed once,
-// with id escaped as one path segment, as the generated builder escapes it
-// (which parses the base URL again on every call).
-func (c *Client) getRequest(ctx context.Context, id string) *http.Request {
-	u := *c.base
-	u.Path = c.base.Path + "/v1/invocations/" + id
-	u.RawPath = c.base.EscapedPath() + "/v1/invocations/" + url.PathEscape(id)
-	req := &http.Request{Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(http.Header, 4), Host: u.Host}
-	return req.WithContext(ctx)
-}
-
-// send authorizes req and sends it through the retrying Doer, as the
-// generated client does for Raw's calls.
-func (c *Client) send(req *http.Request) (*http.Response, error) {
-	if err := c.authorize(req.Context(), req); err != nil {
-		return nil, err
-	}
-	return c.retrying.Do(req)
 }
 
 // Raw returns the generated client for every operation in the spec,

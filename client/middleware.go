@@ -24,6 +24,9 @@ type Middleware func(next http.RoundTripper) http.RoundTripper
 // may add middleware more than once; all of it applies, in order.
 func WithMiddleware(mw ...Middleware) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithMiddleware"); err != nil {
+			return err
+		}
 		for _, m := range mw {
 			if m == nil {
 				return errors.New("bctrl: WithMiddleware: nil middleware")

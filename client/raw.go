@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -87,4 +89,24 @@ func checkAuthorizationParam(req *http.Request, key secret) error {
 		return fmt.Errorf("%w: leave params.Authorization empty (the client sends its own key) or use a Client made with the other key", ErrAuthorizationParam)
 	}
 	return nil
+}
+
+// rawDoer is the Doer the generated client (Raw) sends through: a short
+// adapter onto the executor. The generated builder made the request and
+// authorize signed it; the executor retries it under the client's
+// configuration, and Do is the exit where its error crosses the boundary
+// (transport errors, after retries). The response's body is the one the
+// executor read, and its Request the one sent.
+type rawDoer struct{ c *Client }
+
+func (d rawDoer) Do(req *http.Request) (*http.Response, error) {
+	ex, err := d.c.execute(req.Context(), call{cfg: d.c.cfg, req: req})
+	if err != nil {
+		return nil, d.c.boundary(err)
+	}
+	resp := *ex.resp
+	resp.Body = io.NopCloser(bytes.NewReader(ex.body))
+	resp.ContentLength = int64(len(ex.body))
+	resp.Request = req
+	return &resp, nil
 }

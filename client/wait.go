@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -39,7 +40,9 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
-	budget           float64 // WithPollBudget, for WaitAll; 0 if none
+	budget           float64  // WithPollBudget, for WaitAll; 0 if none
+	callOpts         []Option // WithRequestOptions: applied to every poll
+	call             *config  // WaitAll: the polls' configuration, from callOpts
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.
@@ -243,6 +246,12 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			yield(nil, s.client.boundary(err))
 			return
 		}
+		callCfg, err := s.client.callConfig(cfg.callOpts, false)
+		if err != nil {
+			yield(nil, s.client.boundary(err))
+			return
+		}
+		op := getInvocationOp(id)
 		if cfg.maxWait > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
@@ -293,9 +302,13 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			emit(last, &WaitError{ID: id, Last: last, Err: err})
 		}
 		for {
-			inv, rec, err := s.get(ctx, id)
+			inv, ex, err := s.client.getInvocation(ctx, callCfg, op, id, false)
 			polls++
-			retries += max(rec.info.Attempts-1, 0)
+			var header http.Header
+			if ex != nil {
+				retries += max(ex.attempts-1, 0)
+				header = ex.resp.Header
+			}
 			switch {
 			case err == nil:
 				// A poll that succeeded counts even if the context ended
@@ -333,7 +346,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			// A Retry-After can lengthen the next delay (up to its cap) but
 			// not shorten it: "Retry-After: 0" on every answer must not turn
 			// the wait into a busy loop. Retries use the same rule.
-			if after, ok := retryAfter(rec.header, time.Now(), s.client.cfg.retryAfterCap); ok {
+			if after, ok := retryAfter(header, time.Now(), callCfg.retryAfterCap); ok {
 				poll.atLeast(after)
 			}
 			if cfg.sleep(ctx, poll.NextBackOff()) != nil {

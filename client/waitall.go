@@ -76,6 +76,9 @@ func (s *InvocationsService) WaitAll(ctx context.Context, ids []string, opts ...
 				break
 			}
 		}
+		if optErr == nil {
+			cfg.call, optErr = s.client.callConfig(cfg.callOpts, true)
+		}
 		b := newBatch(s, cfg, ids)
 		for _, bad := range b.invalid {
 			if !yield(idOnly(bad.id), s.client.boundary(bad.err)) {
@@ -101,20 +104,6 @@ func idOnly(id string) *Invocation {
 	inv := &Invocation{}
 	inv.ID = id
 	return inv
-}
-
-// batchPollKey marks the context of a WaitAll poll. The scheduler has taken
-// the poll's token from the client's rate limiter already, and the poll is
-// sent once: the scheduler polls again after a transient failure, and
-// slows the whole batch on a Retry-After, rather than the Doer retrying.
-type batchPollKey struct{}
-
-// maxAttempts is how many attempts the retrying Doer makes of a call.
-func (c *Client) maxAttempts(ctx context.Context) uint {
-	if ctx.Value(batchPollKey{}) != nil {
-		return 1
-	}
-	return uint(c.cfg.maxRetries) + 1
 }
 
 // The states of a tracked invocation.
@@ -275,7 +264,7 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 		b.model.sweepEnds = durationOf(float64(len(q)) / b.budget)
 	}
 
-	pctx, stop := context.WithCancel(context.WithValue(ctx, batchPollKey{}, struct{}{}))
+	pctx, stop := context.WithCancel(ctx)
 	b.pollCtx = pctx
 	inFlightCap := min(waitAllInFlight, len(b.w))
 	b.jobs = make(chan pollJob, inFlightCap)
@@ -413,8 +402,14 @@ func (b *batch) token() time.Duration {
 func (b *batch) work() {
 	defer b.wg.Done()
 	for j := range b.jobs {
-		inv, rec, err := b.s.get(b.pollCtx, j.id)
-		b.results <- pollResult{idx: j.idx, inv: inv, header: rec.info.Header, err: err}
+		// One request: the scheduler took its token, and polls again
+		// after a transient failure rather than retrying.
+		inv, ex, err := b.s.client.getInvocation(b.pollCtx, b.cfg.call, getInvocationOp(j.id), j.id, true)
+		var header http.Header
+		if ex != nil {
+			header = ex.info.Header
+		}
+		b.results <- pollResult{idx: j.idx, inv: inv, header: header, err: err}
 	}
 }
 
@@ -480,7 +475,7 @@ func (b *batch) schedule(w *tracked, i int32, now time.Duration) {
 // by WithRetryAfterCap) and on a 429 without one (backing off from the
 // retry backoff's minimum to its maximum while 429s go on).
 func (b *batch) slowDown(r pollResult, now time.Duration) {
-	cfg := b.s.client.cfg
+	cfg := b.cfg.call
 	var pause time.Duration
 	if after, ok := retryAfter(r.header, time.Now(), cfg.retryAfterCap); ok {
 		pause = after
