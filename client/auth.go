@@ -52,9 +52,19 @@ func (c *Client) authorize(_ context.Context, req *http.Request) error {
 // setCredentials sets the bearer key, the call's User-Agent and Accept on
 // a request the client sends.
 func (c *Client) setCredentials(cfg *config, req *http.Request) {
-	req.Header.Set("Authorization", "Bearer "+c.cfg.apiKey.reveal())
-	req.Header.Set("User-Agent", cfg.userAgent)
-	req.Header.Set("Accept", "application/json")
+	var vals [3]string
+	setCredentials(cfg, req, &vals)
+}
+
+// setCredentials sets the three headers from vals, storage the caller
+// allocated with the request: one allocation for all three. Each value
+// is a slice of its own (len == cap), so an append never reaches
+// another's.
+func setCredentials(cfg *config, req *http.Request, vals *[3]string) {
+	vals[0], vals[1], vals[2] = cfg.bearer.reveal(), cfg.userAgent, "application/json"
+	req.Header["Authorization"] = vals[0:1:1]
+	req.Header["User-Agent"] = vals[1:2:2]
+	req.Header["Accept"] = vals[2:3:3]
 }
 
 // checkRedirect follows at most 10 redirects and drops the Authorization

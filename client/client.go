@@ -62,15 +62,17 @@ type Client struct {
 	// never deeper. So even a Client copied by value into a user's struct,
 	// whose unexported field fmt prints by reflection without calling
 	// Format, does not print the key.
-	cfg      *config
-	decoders *decoderPool             // for cfg.maxSteps
-	redact   *redactor                // for cfg.apiKey; the boundary's
-	raw      *gen.ClientWithResponses // the generated client over rawDoer; Raw returns it
-	base     *url.URL                 // cfg.baseURL, parsed once
-	limiter  *rate.Limiter
-	tracer   trace.Tracer
-	metrics  instruments
-	doer     Doer // cfg.httpClient (or the default) wrapped in the middleware
+	cfg         *config
+	decoders    *decoderPool             // for cfg.maxSteps
+	redact      *redactor                // for cfg.apiKey; the boundary's
+	raw         *gen.ClientWithResponses // the generated client over rawDoer; Raw returns it
+	base        *url.URL                 // cfg.baseURL, parsed once
+	basePath    string                   // base.Path
+	baseRawPath string                   // base.EscapedPath()
+	limiter     *rate.Limiter
+	tracer      trace.Tracer
+	metrics     instruments
+	doer        Doer // cfg.httpClient (or the default) wrapped in the middleware
 }
 
 // config is everything the options set. The API key is a secret value whose
@@ -97,6 +99,7 @@ type config struct {
 	propagator       propagation.TextMapPropagator // nil: the global one, read at each attempt
 	noHTTPSpans      bool
 	header           http.Header // WithHeader
+	bearer           secret      // "Bearer <key>", the Authorization value, made once by New
 
 	// Set on one call's copy only (callConfig).
 	forCall        bool          // the options apply to one call: client-only ones are refused
@@ -364,10 +367,12 @@ func New(opts ...Option) (*Client, error) {
 		return nil, newError(cfg.apiKey.reveal(), err)
 	}
 	cfg.baseURL = base
+	cfg.bearer = newSecret("Bearer " + cfg.apiKey.reveal())
 	c := &Client{cfg: &cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(cfg.apiKey.reveal())}
 	c.base, _ = url.Parse(cfg.baseURL) // checkBaseURL parsed it already
+	c.basePath, c.baseRawPath = c.base.Path, c.base.EscapedPath()
 	raw, err := gen.NewClient(cfg.baseURL,
 		gen.WithHTTPClient(rawDoer{c}),
 		gen.WithRequestEditorFn(c.authorize))

@@ -23,6 +23,7 @@ type call struct {
 	req   *http.Request // carries the caller's context; its body is rewound per attempt
 	route string        // the path template, for spans; "" when unknown (Raw)
 	once  bool          // a WaitAll poll: one attempt, its token taken by the scheduler
+	quiet bool          // the operation's span is a no-op: so would the attempts' be
 }
 
 // exchange is what the executor returns for a call that got an answer: the
@@ -48,9 +49,9 @@ type outcome struct {
 // execute sends cl with retries: a plain loop over classify's decision.
 // It returns an exchange for every call that ends with a response, 2xx or
 // not (the caller turns a non-2xx into an *APIError), and an error when
-// none arrived. The ResponseInfo the caller asked for (WithResponseInto,
+// none arrived (the exchange then has no response, but its attempts). The ResponseInfo the caller asked for (WithResponseInto,
 // WithResponseInfo) is filled in either way.
-func (c *Client) execute(ctx context.Context, cl call) (*exchange, error) {
+func (c *Client) execute(ctx context.Context, cl call) (exchange, error) {
 	cfg, req := cl.cfg, cl.req
 	maxAttempts := cfg.maxRetries + 1
 	if cl.once {
@@ -95,7 +96,7 @@ func (c *Client) execute(ctx context.Context, cl call) (*exchange, error) {
 			break
 		}
 	}
-	ex := &exchange{resp: o.resp, body: o.body, attempts: n}
+	ex := exchange{resp: o.resp, body: o.body, attempts: n}
 	ex.info = c.responseInfo(o.resp, n)
 	deliver(ctx, cfg, ex.info)
 	if o.err == nil {
@@ -104,7 +105,7 @@ func (c *Client) execute(ctx context.Context, cl call) (*exchange, error) {
 		}
 		return ex, nil
 	}
-	return nil, c.callError(ctx, cfg, req, n, lastErr, o.err)
+	return ex, c.callError(ctx, cfg, req, n, lastErr, o.err)
 }
 
 // callError is the error of a call that got no answer it could return.
@@ -238,10 +239,29 @@ func (c *Client) responseInfo(resp *http.Response, attempts int) ResponseInfo {
 	info := ResponseInfo{Attempts: attempts}
 	if resp != nil {
 		info.StatusCode = resp.StatusCode
-		info.Header = c.redact.header(resp.Header)
+		info.Header = c.cleanHeader(resp.Header)
 		info.RequestID = c.requestID(resp)
 	}
 	return info
+}
+
+// cleanHeader is the redactor's capped, scrubbed copy of h, or h itself
+// when that copy would equal it (the common case), which costs no copy.
+func (c *Client) cleanHeader(h http.Header) http.Header {
+	if len(h) > maxErrorHeader {
+		return c.redact.header(h)
+	}
+	for k, vs := range h {
+		if len(vs) > 8 || c.redact.name(k, maxErrorToken) != k {
+			return c.redact.header(h)
+		}
+		for _, v := range vs {
+			if c.redact.text(v, maxErrorString) != v {
+				return c.redact.header(h)
+			}
+		}
+	}
+	return h
 }
 
 // deliver writes info where the call asked for it: WithResponseInto, and

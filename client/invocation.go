@@ -175,7 +175,7 @@ func checkID(id string) error {
 
 // checkContentType accepts a missing content type and any JSON media type.
 func checkContentType(ct string) error {
-	if ct == "" {
+	if ct == "" || ct == "application/json" {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)

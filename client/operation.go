@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel/trace"
@@ -54,11 +55,11 @@ func invokeJSON[T any](ctx context.Context, c *Client, op *operation, opts []Opt
 	var v *T
 	if err == nil {
 		v = new(T)
-		if err = decodeBody(ex, func(body []byte) error { return c.decodersFor(cfg).unmarshal(body, v) }); err != nil {
+		if err = decodeBody(&ex, func(body []byte) error { return c.decodersFor(cfg).unmarshal(body, v) }); err != nil {
 			v = nil
 		}
 	}
-	c.endOperation(span, ex, err)
+	c.endOperation(span, &ex, err)
 	return v, c.boundary(err)
 }
 
@@ -71,7 +72,7 @@ func (c *Client) invokeNoBody(ctx context.Context, op *operation, opts []Option)
 	}
 	ctx, span := c.tracer.Start(ctx, op.Span)
 	ex, err := c.run(ctx, cfg, op, false)
-	c.endOperation(span, ex, err)
+	c.endOperation(span, &ex, err)
 	return c.boundary(err)
 }
 
@@ -79,7 +80,7 @@ func (c *Client) invokeNoBody(ctx context.Context, op *operation, opts []Option)
 // and it returns the exchange (headers as sent, attempts) so that Wait
 // can honour a Retry-After on a successful poll and count retries. once
 // makes it a WaitAll poll.
-func (c *Client) getInvocation(ctx context.Context, cfg *config, op *operation, id string, once bool) (inv *Invocation, ex *exchange, err error) {
+func (c *Client) getInvocation(ctx context.Context, cfg *config, op *operation, id string, once bool) (inv *Invocation, ex exchange, err error) {
 	ctx, span := c.tracer.Start(ctx, op.Span)
 	defer func() {
 		if span.IsRecording() && id != "" {
@@ -88,13 +89,13 @@ func (c *Client) getInvocation(ctx context.Context, cfg *config, op *operation, 
 				span.SetAttributes(attrInvocationStatus.String(c.redact.text(string(inv.Status), maxErrorToken)))
 			}
 		}
-		c.endOperation(span, ex, err)
+		c.endOperation(span, &ex, err)
 	}()
 	ex, err = c.run(ctx, cfg, op, once)
 	if err != nil {
 		return nil, ex, err
 	}
-	err = decodeBody(ex, func(body []byte) (err error) {
+	err = decodeBody(&ex, func(body []byte) (err error) {
 		inv, err = decodeInvocation(body, c.decodersFor(cfg))
 		if err == nil && id != "" && !sameID(inv.ID, id) {
 			// A misrouting proxy or cache: the body is another invocation's.
@@ -111,14 +112,17 @@ func (c *Client) getInvocation(ctx context.Context, cfg *config, op *operation, 
 
 // run builds op's request and executes it. A non-2xx answer is an
 // *APIError; the exchange is returned with it when there was one.
-func (c *Client) run(ctx context.Context, cfg *config, op *operation, once bool) (*exchange, error) {
-	req, err := c.newRequest(ctx, cfg, op)
+func (c *Client) run(ctx context.Context, cfg *config, op *operation, once bool) (exchange, error) {
+	req, err := c.newRequest(cfg, op)
 	if err != nil {
-		return nil, err
+		return exchange{}, err
 	}
-	ex, err := c.execute(ctx, call{cfg: cfg, req: req, route: op.Route, once: once})
+	// A no-op span (no OpenTelemetry SDK) has no valid context: the
+	// attempts' spans would be no-ops too, and are not started.
+	quiet := !trace.SpanFromContext(ctx).SpanContext().IsValid()
+	ex, err := c.execute(ctx, call{cfg: cfg, req: req, route: op.Route, once: once, quiet: quiet})
 	if err != nil {
-		return nil, err
+		return ex, err
 	}
 	if s := ex.resp.StatusCode; s < 200 || s > 299 {
 		return ex, newAPIError(req, ex.resp, ex.body)
@@ -144,7 +148,7 @@ func decodeBody(ex *exchange, decode func([]byte) error) error {
 // endOperation records the request id on an operation's span and ends it
 // with err.
 func (c *Client) endOperation(span trace.Span, ex *exchange, err error) {
-	if ex != nil && ex.info.RequestID != "" && span.IsRecording() {
+	if ex.info.RequestID != "" && span.IsRecording() {
 		span.SetAttributes(attrRequestID.String(ex.info.RequestID))
 	}
 	c.endSpan(span, err)
@@ -162,28 +166,34 @@ func (c *Client) decodersFor(cfg *config) *decoderPool {
 // newRequest builds op's request on the base URL parsed once: each path
 // value checked and escaped as one segment, the query, the declared
 // headers and the call's own (WithHeader), the client's credentials, and
-// the body marshalled once so that a retry can rewind it.
-func (c *Client) newRequest(ctx context.Context, cfg *config, op *operation) (*http.Request, error) {
-	path, raw, err := expand(op.Route, op.Path)
+// the body marshalled once so that a retry can rewind it. The request
+// carries no context: the executor gives each attempt its own.
+func (c *Client) newRequest(cfg *config, op *operation) (*http.Request, error) {
+	path, raw, err := expand(c.basePath, c.baseRawPath, op.Route, op.Path)
 	if err != nil {
 		return nil, err
 	}
-	u := *c.base
-	u.Path = c.base.Path + path
-	u.RawPath = c.base.EscapedPath() + raw
+	// The request, its URL and its credentials' values in one allocation.
+	a := &struct {
+		req   http.Request
+		u     url.URL
+		creds [3]string
+	}{u: *c.base}
+	a.u.Path, a.u.RawPath = path, raw
 	if len(op.Query) > 0 {
-		u.RawQuery = op.Query.Encode()
+		a.u.RawQuery = op.Query.Encode()
 	}
-	req := &http.Request{Method: op.Method, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(http.Header, 4+len(op.Header)+len(cfg.header)), Host: u.Host}
+	a.req = http.Request{Method: op.Method, URL: &a.u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(http.Header, 4+len(op.Header)+len(cfg.header)), Host: a.u.Host}
+	req := &a.req
 	for k, vs := range op.Header {
-		req.Header[http.CanonicalHeaderKey(k)] = vs
+		req.Header[http.CanonicalHeaderKey(k)] = slices.Clone(vs)
 	}
 	for k, vs := range cfg.header {
-		if _, declared := op.Header[k]; declared || op.Header.Get(k) != "" {
+		if op.Header.Get(k) != "" {
 			return nil, fmt.Errorf("bctrl: WithHeader: %s is a parameter of %s: set it there", k, op.ID)
 		}
-		req.Header[k] = vs
+		req.Header[k] = slices.Clone(vs)
 	}
 	if op.Body != nil {
 		b, err := json.Marshal(op.Body)
@@ -197,16 +207,16 @@ func (c *Client) newRequest(ctx context.Context, cfg *config, op *operation) (*h
 	if cfg.idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", cfg.idempotencyKey)
 	}
-	c.setCredentials(cfg, req)
-	return req.WithContext(ctx), nil
+	setCredentials(cfg, req, &a.creds)
+	return req, nil
 }
 
 // expand fills route's {parameters} with values, in order, each checked
-// with checkID, and returns the path and its escaped form.
-func expand(route string, values []string) (path, raw string, err error) {
-	var p, r strings.Builder
-	rest, i := route, 0
-	for {
+// with checkID, and returns the path and its escaped form, each after its
+// base. Both are built in one string.
+func expand(base, rawBase, route string, values []string) (path, raw string, err error) {
+	n, size := 0, len(base)+len(rawBase)+2*len(route)
+	for rest := route; ; n++ {
 		open := strings.IndexByte(rest, '{')
 		if open < 0 {
 			break
@@ -215,25 +225,39 @@ func expand(route string, values []string) (path, raw string, err error) {
 		if end < 0 {
 			return "", "", fmt.Errorf("bctrl: route %q: unclosed parameter", route)
 		}
-		if i >= len(values) {
+		if n >= len(values) {
 			return "", "", fmt.Errorf("bctrl: route %q: %d path values for more parameters", route, len(values))
 		}
-		if err := checkID(values[i]); err != nil {
+		if err := checkID(values[n]); err != nil {
 			return "", "", err
 		}
-		p.WriteString(rest[:open])
-		p.WriteString(values[i])
-		r.WriteString(rest[:open])
-		r.WriteString(url.PathEscape(values[i]))
-		rest, i = rest[open+end+1:], i+1
+		size += 4 * len(values[n]) // the value and its escaped form, at most 3x
+		rest = rest[open+end+1:]
 	}
-	if i != len(values) {
-		return "", "", fmt.Errorf("bctrl: route %q: %d path values for %d parameters", route, len(values), i)
+	if n != len(values) {
+		return "", "", fmt.Errorf("bctrl: route %q: %d path values for %d parameters", route, len(values), n)
 	}
-	if i == 0 {
-		return route, route, nil
+	var b strings.Builder
+	b.Grow(size)
+	write := func(escape func(string) string) {
+		rest, i := route, 0
+		for {
+			open := strings.IndexByte(rest, '{')
+			if open < 0 {
+				b.WriteString(rest)
+				return
+			}
+			end := strings.IndexByte(rest[open:], '}')
+			b.WriteString(rest[:open])
+			b.WriteString(escape(values[i]))
+			rest, i = rest[open+end+1:], i+1
+		}
 	}
-	p.WriteString(rest)
-	r.WriteString(rest)
-	return p.String(), r.String(), nil
+	b.WriteString(base)
+	write(func(s string) string { return s })
+	split := b.Len()
+	b.WriteString(rawBase)
+	write(url.PathEscape)
+	s := b.String()
+	return s[:split], s[split:], nil
 }

@@ -66,6 +66,7 @@ func (c *Client) callConfig(opts []Option, waitAll bool) (*config, error) {
 			return nil, err
 		}
 	}
+	cfg.bearer = c.cfg.bearer // no option may change the key a call sends
 	return &cfg, nil
 }
 

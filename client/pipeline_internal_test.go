@@ -179,7 +179,7 @@ func TestExecuteNeedsNoContextWiring(t *testing.T) {
 	t.Parallel()
 	d := &scriptDoer{statuses: []int{503, 200}}
 	c := newScriptClient(t, d)
-	req, err := c.newRequest(context.Background(), c.cfg, &operation{Method: http.MethodGet, Route: "/v1/x"})
+	req, err := c.newRequest(c.cfg, &operation{Method: http.MethodGet, Route: "/v1/x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func (d rawDoer) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, d.c.boundary(err)
 	}
-	resp := *ex.resp
+	resp := *ex.resp // the Doer's, copied: the executor set its Body aside
 	resp.Body = io.NopCloser(bytes.NewReader(ex.body))
 	resp.ContentLength = int64(len(ex.body))
 	resp.Request = req

@@ -112,7 +112,7 @@ func WithHTTPSpans(enabled bool) Option {
 // is anything to inject, cl.req itself otherwise).
 func (c *Client) startAttempt(ctx context.Context, cl call, attempt int) (context.Context, *http.Request, trace.Span) {
 	var span trace.Span = noop.Span{}
-	if !c.cfg.noHTTPSpans {
+	if !c.cfg.noHTTPSpans && !cl.quiet {
 		ctx, span = c.startAttemptSpan(ctx, cl.req, cl.route, attempt)
 	}
 	return ctx, c.inject(ctx, cl.req), span

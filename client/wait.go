@@ -304,9 +304,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		for {
 			inv, ex, err := s.client.getInvocation(ctx, callCfg, op, id, false)
 			polls++
+			retries += max(ex.attempts-1, 0)
 			var header http.Header
-			if ex != nil {
-				retries += max(ex.attempts-1, 0)
+			if ex.resp != nil {
 				header = ex.resp.Header
 			}
 			switch {

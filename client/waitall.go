@@ -405,11 +405,7 @@ func (b *batch) work() {
 		// One request: the scheduler took its token, and polls again
 		// after a transient failure rather than retrying.
 		inv, ex, err := b.s.client.getInvocation(b.pollCtx, b.cfg.call, getInvocationOp(j.id), j.id, true)
-		var header http.Header
-		if ex != nil {
-			header = ex.info.Header
-		}
-		b.results <- pollResult{idx: j.idx, inv: inv, header: header, err: err}
+		b.results <- pollResult{idx: j.idx, inv: inv, header: ex.info.Header, err: err}
 	}
 }
 
