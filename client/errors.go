@@ -160,7 +160,7 @@ func (e *ResponseError) Error() string {
 	if e.RequestID != "" {
 		msg += ", request id " + e.RequestID
 	}
-	return msg + "): " + e.Err.Error()
+	return msg + "): " + inner(e.Err)
 }
 
 // Unwrap returns the decoding error.
@@ -181,3 +181,28 @@ func newResponseError(resp *http.Response, requestID string, body []byte, err er
 
 // Is makes errors.Is(err, ErrInvalidResponse) work.
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }
+
+// One prefix: every error the client returns starts with "bctrl: ", once.
+// An error of the SDK that wraps another puts the other's message after
+// its own without that message's prefix.
+
+// inner is err's message inside another of the SDK's messages: without
+// its own "bctrl: " prefix.
+func inner(err error) string { return strings.TrimPrefix(fmt.Sprint(err), "bctrl: ") }
+
+// wrapped is an SDK error that says where it happened and wraps the
+// error that happened there: "bctrl: GET /v1/...: <inner(err)>".
+type wrapped struct {
+	msg  string
+	errs []error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+
+// Unwrap returns the wrapped errors.
+func (e *wrapped) Unwrap() []error { return e.errs }
+
+// wrapError returns "bctrl: " + where + ": " + err's message, wrapping err.
+func wrapError(where string, err error) error {
+	return &wrapped{msg: "bctrl: " + where + ": " + inner(err), errs: []error{err}}
+}

@@ -113,15 +113,16 @@ func (c *Client) callError(ctx context.Context, cfg *config, req *http.Request, 
 	where := req.Method + " " + c.cleanPath(req)
 	if ctxErr := contextError(ctx); ctxErr != nil {
 		if lastErr != nil && !errors.Is(lastErr, ctxErr) && !errors.Is(lastErr, context.Cause(ctx)) {
-			return fmt.Errorf("bctrl: %s: %w (after %s, last error: %v)", where, ctxErr, attempts(n), lastErr)
+			return &wrapped{msg: "bctrl: " + where + ": " + inner(ctxErr) + " (after " + attempts(n) + ", last error: " + inner(lastErr) + ")",
+				errs: []error{ctxErr}}
 		}
-		return fmt.Errorf("bctrl: %s: %w", where, ctxErr)
+		return wrapError(where, ctxErr)
 	}
 	c.logGaveUpAfter(ctx, cfg, req, n, nil, err)
 	if n > 1 {
-		return fmt.Errorf("bctrl: %s: after %s: %w", where, attempts(n), err)
+		where += ": after " + attempts(n)
 	}
-	return fmt.Errorf("bctrl: %s: %w", where, err)
+	return wrapError(where, err)
 }
 
 // rewind gives req a fresh body before a retry.

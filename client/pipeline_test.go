@@ -222,3 +222,50 @@ func TestWaitRequestOptions(t *testing.T) {
 		}
 	}
 }
+
+// Every error carries one "bctrl: " prefix, however many layers it
+// crossed (a poll's error inside a wait's, a transport error inside a
+// call's).
+func TestOnePrefix(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	c, _ := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/gone"):
+			http.Error(w, `{"error":"no such invocation"}`, http.StatusNotFound)
+		case strings.HasSuffix(r.URL.Path, "/big"):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"id":"big","pad":"` + strings.Repeat("x", 4096) + `"}`))
+		default:
+			n.Add(1)
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	}, client.WithMaxResponseBytes(1024), client.WithMaxRetries(1))
+	ctx := t.Context()
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	for name, call := range map[string]func() error{
+		"Get 404":       func() error { _, err := c.Invocations.Get(ctx, "gone"); return err },
+		"Get too large": func() error { _, err := c.Invocations.Get(ctx, "big"); return err },
+		"Get 503":       func() error { _, err := c.Invocations.Get(ctx, "busy"); return err },
+		"Get bad id":    func() error { _, err := c.Invocations.Get(ctx, ".."); return err },
+		"Wait 404":      func() error { _, err := c.Invocations.Wait(ctx, "gone"); return err },
+		"Wait too large": func() error {
+			_, err := c.Invocations.Wait(ctx, "big")
+			return err
+		},
+		"Wait deadline after 503s": func() error {
+			_, err := c.Invocations.Wait(short, "busy", client.WithPollInterval(time.Millisecond, 5*time.Millisecond))
+			return err
+		},
+	} {
+		err := call()
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "bctrl: ") || strings.Count(msg, "bctrl: ") != 1 {
+			t.Errorf("%s: %q, want one bctrl: prefix", name, msg)
+		}
+	}
+}

@@ -190,7 +190,7 @@ func (e *WaitError) Error() string {
 // describe is Error with the id and the last status scrubbed by r (a nil
 // r only caps them). e.Err has crossed the boundary already.
 func (e *WaitError) describe(r *redactor) string {
-	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", r.text(e.ID, maxErrorString), e.Err)
+	msg := "bctrl: wait for invocation " + r.text(e.ID, maxErrorString) + ": " + inner(e.Err)
 	if e.Last != nil {
 		msg += "; last status " + r.text(string(e.Last.Status), maxErrorToken)
 		if p := e.Last.Progress; p != nil && p.Step != nil && p.TotalSteps != nil {
@@ -390,7 +390,7 @@ func waitCause(ctx context.Context, lastErr error) error {
 	if lastErr != nil {
 		// Both are wrapped: errors.Is(err, ErrWaitTimeout) and
 		// errors.Is(err, ErrRateLimited), errors.As(err, &apiErr) all hold.
-		return fmt.Errorf("%w (last poll error: %w)", cause, lastErr)
+		return &wrapped{msg: fmt.Sprint(cause) + " (last poll error: " + inner(lastErr) + ")", errs: []error{cause, lastErr}}
 	}
 	return cause
 }
