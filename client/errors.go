@@ -154,13 +154,21 @@ type ResponseError struct {
 	Err         error       // the decoding error
 }
 
-// Error implements error.
+// Error implements error. A body decoded on its own (DecodeInvocation)
+// has no status or content type, and its message names none.
 func (e *ResponseError) Error() string {
-	msg := fmt.Sprintf("bctrl: invalid response (status %d, content type %q", e.StatusCode, e.ContentType)
-	if e.RequestID != "" {
-		msg += ", request id " + e.RequestID
+	var parts []string
+	if e.StatusCode != 0 {
+		parts = append(parts, fmt.Sprintf("status %d, content type %q", e.StatusCode, e.ContentType))
 	}
-	return msg + "): " + inner(e.Err)
+	if e.RequestID != "" {
+		parts = append(parts, "request id "+e.RequestID)
+	}
+	msg := "bctrl: invalid response"
+	if len(parts) > 0 {
+		msg += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return msg + ": " + inner(e.Err)
 }
 
 // Unwrap returns the decoding error.

@@ -271,23 +271,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		began := time.Now()
 		defer func() {
 			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
-			// The outcome is the final status, "error" when the wait
-			// stopped on an error first, or "stopped" when the caller
-			// broke out of a Watch.
-			outcome := "stopped"
-			if endErr != nil {
-				outcome = "error"
-			}
 			if last != nil {
 				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(last.Status), maxErrorToken)))
-				if last.Status.IsTerminal() {
-					outcome = string(last.Status)
-				} else if last.Finished() {
-					outcome = "unknown_status" // a server's value is no metric label
-				}
 			}
 			s.client.metrics.waitDuration.Record(ctx, time.Since(began).Seconds(),
-				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
+				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcomeLabel(last, endErr))))
 			s.client.endSpan(span, endErr)
 		}()
 		// Every error Watch yields crosses the boundary here.
@@ -314,7 +302,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				// A poll that succeeded counts even if the context ended
 				// just after it: a finished invocation is reported as such.
 				lastErr = nil
-				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+				changed := hasChanged(last, inv)
 				last = inv
 				if changed {
 					poll.Reset()
@@ -329,7 +317,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				if inv.Status.IsSuccess() {
 					return
 				}
-				if inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
+				if hasEnded(inv) {
 					emit(inv, newInvocationError(inv))
 					return
 				}
@@ -405,6 +393,38 @@ func transient(err error) bool {
 	}
 	return !errors.Is(err, ErrInvalidResponse) && !errors.Is(err, ErrInvalidID) &&
 		!errors.Is(err, ErrResponseTooLarge) && !unfixable(err)
+}
+
+// What Wait, Watch and WaitAll observe of an invocation: whether it
+// changed, whether it ended, and the outcome label of a wait.
+
+// hasChanged reports whether inv differs from last, the invocation
+// observed before it (nil for none), in status or progress.
+func hasChanged(last, inv *Invocation) bool {
+	return last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+}
+
+// hasEnded reports whether inv is final: a terminal status, or a status
+// this SDK does not know with an end time.
+func hasEnded(inv *Invocation) bool {
+	return inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished())
+}
+
+// outcomeLabel is the bctrl.wait.outcome label of a wait whose last
+// observed invocation is last and whose error is err: the final status
+// ("unknown_status" for one this SDK does not know: a server's value is no
+// metric label), else "error" when it stopped on an error first, else
+// "stopped" (the caller broke out of a Watch).
+func outcomeLabel(last *Invocation, err error) string {
+	switch {
+	case last != nil && hasEnded(last) && last.Status.Known():
+		return string(last.Status)
+	case last != nil && hasEnded(last):
+		return "unknown_status"
+	case err != nil:
+		return "error"
+	}
+	return "stopped"
 }
 
 func sameProgress(a, b *Progress) bool {

@@ -422,7 +422,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 		// after it: a finished invocation is reported as such.
 		inv := r.inv
 		first := w.last == nil
-		changed := first || inv.Status != w.last.Status || !sameProgress(inv.Progress, w.last.Progress)
+		changed := hasChanged(w.last, inv)
 		w.last, w.lastErr, w.fails = inv, nil, 0
 		if changed {
 			b.s.observed(ctx, b.span, inv)
@@ -431,7 +431,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 			}
 		}
 		b.observeServer(inv, w.polled)
-		if success := inv.Status.IsSuccess(); success || inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
+		if success := inv.Status.IsSuccess(); success || hasEnded(inv) {
 			b.ended(w, inv, first, now)
 			var err error
 			if !success {
@@ -516,16 +516,8 @@ func (b *batch) record(inv *Invocation, err error) {
 	if !c.metrics.waitDuration.Enabled(ctx) {
 		return
 	}
-	outcome := "error"
-	var ie *InvocationError
-	if err == nil || errors.As(err, &ie) {
-		outcome = string(inv.Status)
-		if !inv.Status.Known() {
-			outcome = "unknown_status"
-		}
-	}
 	c.metrics.waitDuration.Record(ctx, b.since().Seconds(),
-		metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
+		metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcomeLabel(inv, err))))
 }
 
 // finish reports every id still waited for once the context has ended:
