@@ -36,6 +36,14 @@ type exchange struct {
 	info     ResponseInfo // scrubbed, as the user sees it
 }
 
+// header returns the final response's headers as sent, or nil.
+func (ex *exchange) header() http.Header {
+	if ex.resp == nil {
+		return nil
+	}
+	return ex.resp.Header
+}
+
 // outcome is one attempt's result.
 type outcome struct {
 	resp  *http.Response

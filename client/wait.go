@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/http"
 	"reflect"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ type waitConfig struct {
 	progress         func(*Invocation)
 	budget           float64  // WithPollBudget, for WaitAll; 0 if none
 	callOpts         []Option // WithRequestOptions: applied to every poll
-	call             *config  // WaitAll: the polls' configuration, from callOpts
+	call             *config  // the polls' configuration: the client's with callOpts applied
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.
@@ -232,26 +231,15 @@ func (s *InvocationsService) Wait(ctx context.Context, id string, opts ...WaitOp
 // polling at once.
 func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait, sleep: sleep}
-		for _, opt := range opts {
-			if opt == nil {
-				continue
-			}
-			if err := opt(&cfg); err != nil {
-				yield(nil, s.client.boundary(err))
-				return
-			}
+		cfg, err := s.client.waitConfig(opts, false)
+		if err == nil {
+			err = checkID(id)
 		}
-		if err := checkID(id); err != nil {
-			yield(nil, s.client.boundary(err))
-			return
-		}
-		callCfg, err := s.client.callConfig(cfg.callOpts, false)
 		if err != nil {
 			yield(nil, s.client.boundary(err))
 			return
 		}
-		op := getInvocationOp(id)
+		callCfg, op := cfg.call, getInvocationOp(id)
 		if cfg.maxWait > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
@@ -293,10 +281,6 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			inv, ex, err := s.client.getInvocation(ctx, callCfg, op, id, false)
 			polls++
 			retries += max(ex.attempts-1, 0)
-			var header http.Header
-			if ex.resp != nil {
-				header = ex.resp.Header
-			}
 			switch {
 			case err == nil:
 				// A poll that succeeded counts even if the context ended
@@ -334,7 +318,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			// A Retry-After can lengthen the next delay (up to its cap) but
 			// not shorten it: "Retry-After: 0" on every answer must not turn
 			// the wait into a busy loop. Retries use the same rule.
-			if after, ok := retryAfter(header, time.Now(), callCfg.retryAfterCap); ok {
+			if after, ok := retryAfter(ex.header(), time.Now(), callCfg.retryAfterCap); ok {
 				poll.atLeast(after)
 			}
 			if cfg.sleep(ctx, poll.NextBackOff()) != nil {
@@ -343,6 +327,24 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			}
 		}
 	}
+}
+
+// waitConfig applies opts to the defaults, then the request options they
+// carry (WithRequestOptions) to a copy of the client's configuration:
+// WaitAll's refuse WithMaxRetries.
+func (c *Client) waitConfig(opts []WaitOption, waitAll bool) (waitConfig, error) {
+	cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait, sleep: sleep}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	var err error
+	cfg.call, err = c.callConfig(cfg.callOpts, waitAll)
+	return cfg, err
 }
 
 // observed records an observed change of an invocation on the wait's span

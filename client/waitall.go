@@ -66,19 +66,7 @@ func WithPollBudget(rps float64) WaitOption {
 // polling at once; no goroutine outlives the loop.
 func (s *InvocationsService) WaitAll(ctx context.Context, ids []string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait}
-		var optErr error
-		for _, opt := range opts {
-			if opt == nil {
-				continue
-			}
-			if optErr = opt(&cfg); optErr != nil {
-				break
-			}
-		}
-		if optErr == nil {
-			cfg.call, optErr = s.client.callConfig(cfg.callOpts, true)
-		}
+		cfg, optErr := s.client.waitConfig(opts, true)
 		b := newBatch(s, cfg, ids)
 		for _, bad := range b.invalid {
 			if !yield(idOnly(bad.id), s.client.boundary(bad.err)) {
