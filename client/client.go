@@ -110,11 +110,23 @@ type config struct {
 
 // Option configures a Client, or one call of it. Options validate their
 // input; New, or the call, returns the first error. Each option's doc
-// names its scope (options.go explains them).
+// names its scope:
+//
+//   - per call: given to New it sets the client's default; given to a
+//     call (Get(ctx, id, opts...), or WithRequestOptions for Wait, Watch
+//     and WaitAll) it applies to that call only, on a copy of the
+//     client's configuration;
+//   - call-only (WithIdempotencyKey, WithResponseInto): New refuses it;
+//   - client-only (transport, base URL, key, rate limit, telemetry
+//     providers, middleware): a call given one fails before sending, with
+//     an error matching ErrClientOnlyOption that names it. A call never
+//     builds a transport, limiter, redactor, tracer or instrument.
 type Option func(*config) error
 
 // WithAPIKey sets the API key sent as "Authorization: Bearer <key>". Without
 // it, New reads BCTRL_API_KEY.
+//
+// Scope: client-only (see Option).
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithAPIKey"); err != nil {
@@ -134,6 +146,8 @@ func WithAPIKey(key string) Option {
 // WithBaseURL sets the API's base URL, for example "https://api.bctrl.ai" or
 // a path-prefixed gateway such as "https://gw.example.com/bctrl". Without it,
 // New reads BCTRL_BASE_URL, else uses DefaultBaseURL.
+//
+// Scope: client-only (see Option).
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithBaseURL"); err != nil {
@@ -154,6 +168,8 @@ func WithBaseURL(u string) Option {
 // port). An *http.Client given here without a CheckRedirect of its own is
 // used with that redirect rule too. To add to the default transport
 // rather than replace it, use WithMiddleware.
+//
+// Scope: client-only (see Option).
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithHTTPClient"); err != nil {
@@ -170,6 +186,8 @@ func WithHTTPClient(d Doer) Option {
 // WithUserAgent sets the User-Agent header, which defaults to
 // "bctrl-go/<version>". The value is prepended to the default, so the SDK
 // stays identifiable in server logs.
+//
+// Scope: per call (see Option).
 func WithUserAgent(ua string) Option {
 	return func(c *config) error {
 		if strings.ContainsAny(ua, "\r\n") {
@@ -185,6 +203,8 @@ func WithUserAgent(ua string) Option {
 // WithMaxRetries sets how many times a request is retried after a connection
 // error or a 408, 429, 500, 502, 503 or 504 response. The default is 3 (four
 // attempts); 0 disables retries.
+//
+// Scope: per call (WaitAll refuses it in WithRequestOptions) (see Option).
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -200,6 +220,8 @@ func WithMaxRetries(n int) Option {
 
 // WithRetryBackoff sets the bounds of the jittered exponential backoff
 // between retries (defaults DefaultRetryMinBackoff, DefaultRetryMaxBackoff).
+//
+// Scope: per call (see Option).
 func WithRetryBackoff(minDelay, maxDelay time.Duration) Option {
 	return func(c *config) error {
 		if minDelay <= 0 || maxDelay < minDelay {
@@ -212,6 +234,8 @@ func WithRetryBackoff(minDelay, maxDelay time.Duration) Option {
 
 // WithRetryAfterCap bounds how long a server's Retry-After header can make a
 // retry or a poll wait (default DefaultRetryAfterCap).
+//
+// Scope: per call (see Option).
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -225,6 +249,8 @@ func WithRetryAfterCap(d time.Duration) Option {
 // WithAttemptTimeout bounds one HTTP attempt, from sending the request to
 // reading the whole body (default DefaultAttemptTimeout). Retries get a fresh
 // budget; the caller's context bounds the whole call.
+//
+// Scope: per call (see Option).
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -238,6 +264,8 @@ func WithAttemptTimeout(d time.Duration) Option {
 // WithMaxResponseBytes caps the size of a response body (default
 // DefaultMaxResponseBytes). A larger body fails with ErrResponseTooLarge
 // instead of exhausting memory.
+//
+// Scope: per call (see Option).
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -252,6 +280,8 @@ func WithMaxResponseBytes(n int64) Option {
 // DefaultMaxSteps). The cap is enforced while decoding: a response with
 // more steps fails with ErrResponseTooLarge after decoding at most n, so a
 // hostile body cannot make the client allocate millions of them.
+//
+// Scope: per call (see Option).
 func WithMaxSteps(n int) Option {
 	return func(c *config) error {
 		if n <= 0 || n > math.MaxInt32 {
@@ -266,6 +296,8 @@ func WithMaxSteps(n int) Option {
 // burst, shared by every call made through it (including every attempt of a
 // retry and every poll of a Wait), so thousands of concurrent Waits stay
 // within a platform's request budget. The default is no limit.
+//
+// Scope: client-only (see Option).
 func WithRateLimit(rps float64, burst int) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithRateLimit"); err != nil {
@@ -283,6 +315,8 @@ func WithRateLimit(rps float64, burst int) Option {
 // loopback address. Without it New refuses such a URL, so the API key is not
 // sent in clear text by accident. Loopback hosts (a dev server) are always
 // allowed.
+//
+// Scope: client-only (see Option).
 func WithInsecureHTTP() Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithInsecureHTTP"); err != nil {
@@ -309,6 +343,8 @@ func WithInsecureHTTP() Option {
 //
 // So a handler at Info stays silent while calls succeed, retries
 // included. Neither the API key nor any body is ever logged.
+//
+// Scope: per call (see Option).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l

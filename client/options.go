@@ -9,22 +9,6 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// Options have a scope, which each one's doc names:
-//
-//   - per call: given to New it sets the client's default; given to a
-//     call (Get(ctx, id, opts...), or WithRequestOptions for Wait, Watch
-//     and WaitAll) it applies to that call only, on a copy of the client's
-//     configuration. WithMaxRetries, WithRetryBackoff, WithRetryAfterCap,
-//     WithAttemptTimeout, WithMaxResponseBytes, WithMaxSteps,
-//     WithUserAgent, WithLogger, WithHeader.
-//   - call-only: refused by New. WithIdempotencyKey, WithResponseInto.
-//   - client-only: refused by a call with an error matching
-//     ErrClientOnlyOption, before anything is sent. WithAPIKey,
-//     WithBaseURL, WithHTTPClient, WithInsecureHTTP, WithRateLimit,
-//     WithMiddleware, WithTracerProvider, WithMeterProvider,
-//     WithPropagator, WithHTTPSpans. A call never builds a transport,
-//     limiter, redactor, tracer or instrument.
-
 // ErrClientOnlyOption is matched (errors.Is) by the error of a call given
 // an option that configures the client as a whole, such as WithBaseURL.
 // The error names the option; nothing is sent.

@@ -49,6 +49,8 @@ const (
 // WithTracerProvider sets the OpenTelemetry tracer provider the client's
 // spans go to. The default is the global provider (otel.GetTracerProvider),
 // which records nothing until an SDK is installed.
+//
+// Scope: client-only (see Option).
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithTracerProvider"); err != nil {
@@ -76,6 +78,8 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 // propagates nothing until a program calls otel.SetTextMapPropagator, as
 // OpenTelemetry's own instrumentation does. Propagation does not need
 // tracing: baggage goes out with a no-op tracer provider too.
+//
+// Scope: client-only (see Option).
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithPropagator"); err != nil {
@@ -95,6 +99,8 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // attempt has one client span, not two: the transport's spans then sit
 // under the SDK's bctrl.invocations.get span. The wait and get spans, the
 // metrics and the propagation of the trace context are unchanged.
+//
+// Scope: client-only (see Option).
 func WithHTTPSpans(enabled bool) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithHTTPSpans"); err != nil {
@@ -243,6 +249,8 @@ func (c *Client) endSpan(span trace.Span, err error) {
 //	bctrl.client.retries    counter: attempts that were retries
 //	bctrl.wait.duration     histogram (s): whole Waits and Watches, by
 //	                        outcome (succeeded, failed, ..., error)
+//
+// Scope: client-only (see Option).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) error {
 		if err := c.clientOnly("WithMeterProvider"); err != nil {
