@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Version is the SDK version reported in the User-Agent header.
@@ -65,6 +67,26 @@ func setCredentials(cfg *config, req *http.Request, vals *[3]string) {
 	req.Header["Authorization"] = vals[0:1:1]
 	req.Header["User-Agent"] = vals[1:2:2]
 	req.Header["Accept"] = vals[2:3:3]
+}
+
+// checkAuthorizationParam refuses an Authorization header that a generated
+// request builder set from its parameters, unless it is empty or the
+// client's own. The request editor that sets the client's key calls it
+// first.
+func checkAuthorizationParam(req *http.Request, key secret) error {
+	for _, v := range req.Header.Values("Authorization") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		scheme, token, _ := strings.Cut(v, " ")
+		if strings.EqualFold(scheme, "Bearer") &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key.reveal())) == 1 {
+			continue
+		}
+		// The value is a credential: it is never part of the message.
+		return fmt.Errorf("%w: leave params.Authorization empty (the client sends its own key) or use a Client made with the other key", ErrAuthorizationParam)
+	}
+	return nil
 }
 
 // checkRedirect follows at most 10 redirects and drops the Authorization

@@ -35,6 +35,30 @@ var (
 	ErrTooManyRedirects = errors.New("bctrl: too many redirects")
 )
 
+// ErrAuthorizationParam is returned (wrapped), before anything is sent, by
+// a call of Raw whose generated parameters set an Authorization header
+// other than the client's own, such as
+// gen.GetInvocationParams{Authorization: "Bearer sk-other"}. The client
+// authenticates every request with its key (WithAPIKey) and neither
+// silently replaces a caller's credential nor sends one it cannot scrub
+// from errors, logs and spans: use a Client made with that key instead.
+// Nil parameters, an empty Authorization, or the client's own
+// "Bearer <key>" are accepted.
+var ErrAuthorizationParam = errors.New("bctrl: Authorization parameter differs from the client's API key")
+
+// ErrWaitTimeout is matched (errors.Is) by the error of a Wait or Watch that
+// ran past WithMaxWait before the invocation ended.
+var ErrWaitTimeout = errors.New("bctrl: wait timed out")
+
+// ErrUnknownStatus is matched by the InvocationError of an invocation that
+// finished (finishedAt is set) with a status this SDK does not know.
+var ErrUnknownStatus = errors.New("bctrl: unknown invocation status")
+
+// ErrClientOnlyOption is matched (errors.Is) by the error of a call given
+// an option that configures the client as a whole, such as WithBaseURL.
+// The error names the option; nothing is sent.
+var ErrClientOnlyOption = errors.New("bctrl: client-only option")
+
 // Caps on what an error keeps from a response, so that a hostile or broken
 // server cannot make an error (or a log line printing it) hold megabytes.
 const (
@@ -90,6 +114,17 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusForbidden
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// retryableStatus reports whether a response status is worth retrying.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
 	}
 	return false
 }

@@ -117,6 +117,14 @@ func (inv *Invocation) FailedSteps() []*StepFailure {
 // property of the spec; Raw is for what a newer API sends beyond it.
 func (inv *Invocation) Raw() json.RawMessage { return inv.raw }
 
+// RequestID returns the x-request-id of the response the invocation was
+// decoded from, or "" if there was none.
+func (inv *Invocation) RequestID() string { return inv.response.RequestID }
+
+// Response returns the metadata of the response the invocation was decoded
+// from: status, headers, request id and attempts.
+func (inv *Invocation) Response() ResponseInfo { return inv.response }
+
 // Finished reports whether the server recorded an end time, which holds even
 // for a status this SDK does not know.
 func (inv *Invocation) Finished() bool { return !inv.FinishedAt.IsZero() }

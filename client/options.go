@@ -9,11 +9,6 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// ErrClientOnlyOption is matched (errors.Is) by the error of a call given
-// an option that configures the client as a whole, such as WithBaseURL.
-// The error names the option; nothing is sent.
-var ErrClientOnlyOption = errors.New("bctrl: client-only option")
-
 // clientOnly refuses a client-only option applied to one call.
 func (c *config) clientOnly(name string) error {
 	if c.forCall {

@@ -35,14 +35,6 @@ func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 	return context.WithValue(ctx, responseInfoKey{}, info)
 }
 
-// RequestID returns the x-request-id of the response the invocation was
-// decoded from, or "" if there was none.
-func (inv *Invocation) RequestID() string { return inv.response.RequestID }
-
-// Response returns the metadata of the response the invocation was decoded
-// from: status, headers, request id and attempts.
-func (inv *Invocation) Response() ResponseInfo { return inv.response }
-
 // requestID returns resp's x-request-id, scrubbed of the key and capped.
 func (c *Client) requestID(resp *http.Response) string {
 	return c.redact.text(resp.Header.Get("X-Request-Id"), maxErrorToken)

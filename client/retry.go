@@ -15,17 +15,6 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// retryableStatus reports whether a response status is worth retrying.
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
 // The retry policy: which outcomes are worth another attempt (classify),
 // and how long to wait before it (boundedBackOff, retryAfter). The
 // executor (executor.go) runs the loop.

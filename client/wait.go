@@ -24,14 +24,6 @@ const (
 	DefaultMaxWait = 30 * time.Minute
 )
 
-// ErrWaitTimeout is matched (errors.Is) by the error of a Wait or Watch that
-// ran past WithMaxWait before the invocation ended.
-var ErrWaitTimeout = errors.New("bctrl: wait timed out")
-
-// ErrUnknownStatus is matched by the InvocationError of an invocation that
-// finished (finishedAt is set) with a status this SDK does not know.
-var ErrUnknownStatus = errors.New("bctrl: unknown invocation status")
-
 // WaitOption configures Wait and Watch.
 type WaitOption func(*waitConfig) error
 
