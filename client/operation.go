@@ -83,8 +83,10 @@ func (c *Client) invokeNoBody(ctx context.Context, op *operation, opts []Option)
 func (c *Client) getInvocation(ctx context.Context, cfg *config, op *operation, id string, once bool) (inv *Invocation, ex exchange, err error) {
 	ctx, span := c.tracer.Start(ctx, op.Span)
 	defer func() {
-		if span.IsRecording() && id != "" {
-			span.SetAttributes(attrInvocationID.String(c.redact.text(id, maxErrorToken)))
+		if span.IsRecording() {
+			if id != "" {
+				span.SetAttributes(attrInvocationID.String(c.redact.text(id, maxErrorToken)))
+			}
 			if inv != nil {
 				span.SetAttributes(attrInvocationStatus.String(c.redact.text(string(inv.Status), maxErrorToken)))
 			}
