@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -39,13 +40,20 @@ func (s secret) GoString() string             { return redacted }
 func (s secret) Format(f fmt.State, _ rune)   { fmt.Fprint(f, redacted) }
 func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
-// authorize is the request editor that adds the bearer key and the
-// User-Agent to every request the generated client builds, so no caller
-// fills the spec's Authorization header parameter. One a caller did fill
-// with another credential is refused, never silently replaced.
+// authorize is the request editor that adds the bearer key, the
+// User-Agent and the client's WithHeader headers to every request the
+// generated client builds, so no caller fills the spec's Authorization
+// header parameter. One a caller did fill with another credential is
+// refused, never silently replaced; a header the caller's parameters set
+// is kept over the client's.
 func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	if err := checkAuthorizationParam(req, c.cfg.apiKey); err != nil {
 		return err
+	}
+	for k, vs := range c.cfg.header {
+		if _, set := req.Header[k]; !set {
+			req.Header[k] = slices.Clone(vs)
+		}
 	}
 	c.setCredentials(c.cfg, req)
 	return nil

@@ -130,6 +130,14 @@ func TestPerCallHeader(t *testing.T) {
 		t.Errorf("headers seen %q, want %q", seen, want)
 	}
 
+	// Raw's requests carry the client's headers too.
+	if _, err := c.Raw().GetInvocationWithResponse(t.Context(), id, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen[len(seen)-1]; got != "client" {
+		t.Errorf("Raw sent X-Tenant %q, want the client's", got)
+	}
+
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -144,7 +152,7 @@ func TestPerCallHeader(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for _, s := range seen[2:] {
+	for _, s := range seen[3:] {
 		if parts := strings.Split(s, ","); len(parts) != 2 || parts[0] != "client" {
 			t.Errorf("a call sent X-Tenant %q: calls shared their headers", s)
 		}
