@@ -277,3 +277,14 @@ func TestOnePrefix(t *testing.T) {
 		}
 	}
 }
+
+// A body decoded on its own has no status or content type, and its
+// error names none.
+func TestDecodeInvocationErrorNamesNoStatus(t *testing.T) {
+	t.Parallel()
+	_, err := client.DecodeInvocation([]byte(`{"id":`))
+	if !errors.Is(err, client.ErrInvalidResponse) || strings.Contains(err.Error(), "status 0") ||
+		strings.Contains(err.Error(), `content type ""`) {
+		t.Errorf("err = %v, want ErrInvalidResponse without status 0 or an empty content type", err)
+	}
+}
