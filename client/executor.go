@@ -57,7 +57,8 @@ type outcome struct {
 // execute sends cl with retries: a plain loop over classify's decision.
 // It returns an exchange for every call that ends with a response, 2xx or
 // not (the caller turns a non-2xx into an *APIError), and an error when
-// none arrived (the exchange then has no response, but its attempts). The ResponseInfo the caller asked for (WithResponseInto,
+// none arrived (the exchange then has no response, but its attempts).
+// The ResponseInfo the caller asked for (WithResponseInto,
 // WithResponseInfo) is filled in either way.
 func (c *Client) execute(ctx context.Context, cl call) (exchange, error) {
 	cfg, req := cl.cfg, cl.req
