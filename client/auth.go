@@ -2,8 +2,11 @@ package client
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/bctrlhq/sdk-go/internal/version"
 )
@@ -36,17 +39,60 @@ func (s secret) GoString() string             { return redacted }
 func (s secret) Format(f fmt.State, _ rune)   { fmt.Fprint(f, redacted) }
 func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
-// authorize is the request editor that adds the bearer key and the
-// User-Agent to every request the generated client builds, so no caller
-// fills the spec's Authorization header parameter. One a caller did fill
-// with another credential is refused, never silently replaced.
+// authorize is the request editor that adds the bearer key, the
+// User-Agent and the client's WithHeader headers to every request the
+// generated client builds, so no caller fills the spec's Authorization
+// header parameter. One a caller did fill with another credential is
+// refused, never silently replaced; a header the caller's parameters set
+// is kept over the client's.
 func (c *Client) authorize(_ context.Context, req *http.Request) error {
 	if err := checkAuthorizationParam(req, c.cfg.apiKey); err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.apiKey.reveal())
-	req.Header.Set("User-Agent", c.cfg.userAgent)
-	req.Header.Set("Accept", "application/json")
+	for k, vs := range c.cfg.header {
+		if _, set := req.Header[k]; !set {
+			req.Header[k] = slices.Clone(vs)
+		}
+	}
+	c.setCredentials(c.cfg, req)
+	return nil
+}
+
+// setCredentials sets the bearer key, the call's User-Agent and Accept on
+// a request the client sends.
+func (c *Client) setCredentials(cfg *config, req *http.Request) {
+	var vals [3]string
+	setCredentials(cfg, req, &vals)
+}
+
+// setCredentials sets the three headers from vals, storage the caller
+// allocated with the request: one allocation for all three. Each value
+// is a slice of its own (len == cap), so an append never reaches
+// another's.
+func setCredentials(cfg *config, req *http.Request, vals *[3]string) {
+	vals[0], vals[1], vals[2] = cfg.bearer.reveal(), cfg.userAgent, "application/json"
+	req.Header["Authorization"] = vals[0:1:1]
+	req.Header["User-Agent"] = vals[1:2:2]
+	req.Header["Accept"] = vals[2:3:3]
+}
+
+// checkAuthorizationParam refuses an Authorization header that a generated
+// request builder set from its parameters, unless it is empty or the
+// client's own. The request editor that sets the client's key calls it
+// first.
+func checkAuthorizationParam(req *http.Request, key secret) error {
+	for _, v := range req.Header.Values("Authorization") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		scheme, token, _ := strings.Cut(v, " ")
+		if strings.EqualFold(scheme, "Bearer") &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key.reveal())) == 1 {
+			continue
+		}
+		// The value is a credential: it is never part of the message.
+		return fmt.Errorf("%w: leave params.Authorization empty (the client sends its own key) or use a Client made with the other key", ErrAuthorizationParam)
+	}
 	return nil
 }
 

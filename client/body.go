@@ -1,31 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"sync"
 )
-
-// bufferedBody is a response body already read into memory by the retrying
-// Doer; bodyOf takes its bytes without copying.
-type bufferedBody struct {
-	*bytes.Reader
-	b []byte
-}
-
-func (*bufferedBody) Close() error { return nil }
-
-// bodyOf returns the bytes of a response body and closes it.
-func bodyOf(resp *http.Response, limit int64) ([]byte, error) {
-	if bb, ok := resp.Body.(*bufferedBody); ok {
-		return bb.b, nil
-	}
-	defer resp.Body.Close()
-	return readCapped(resp.Body, resp.ContentLength, limit)
-}
 
 // Response bodies are read into pooled chunks whose size grows with what
 // has arrived: the first holds 512 bytes, each next one twice the last,

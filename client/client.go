@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,16 +62,17 @@ type Client struct {
 	// never deeper. So even a Client copied by value into a user's struct,
 	// whose unexported field fmt prints by reflection without calling
 	// Format, does not print the key.
-	cfg      *config
-	decoders *decoderPool             // for cfg.maxSteps
-	redact   *redactor                // for cfg.apiKey; the boundary's
-	raw      *gen.ClientWithResponses // the generated client over the retrying Doer; Raw returns it
-	base     *url.URL                 // cfg.baseURL, parsed once
-	retrying *retryingDoer
-	limiter  *rate.Limiter
-	tracer   trace.Tracer
-	metrics  instruments
-	doer     Doer // cfg.httpClient (or the default) wrapped in the middleware
+	cfg         *config
+	decoders    *decoderPool             // for cfg.maxSteps
+	redact      *redactor                // for cfg.apiKey; the boundary's
+	raw         *gen.ClientWithResponses // the generated client over rawDoer; Raw returns it
+	base        *url.URL                 // cfg.baseURL, parsed once
+	basePath    string                   // base.Path
+	baseRawPath string                   // base.EscapedPath()
+	limiter     *rate.Limiter
+	tracer      trace.Tracer
+	metrics     instruments
+	doer        Doer // cfg.httpClient (or the default) wrapped in the middleware
 }
 
 // config is everything the options set. The API key is a secret value whose
@@ -98,19 +98,43 @@ type config struct {
 	meterProvider    metric.MeterProvider
 	propagator       propagation.TextMapPropagator // nil: the global one, read at each attempt
 	noHTTPSpans      bool
+	header           http.Header // WithHeader
+	bearer           secret      // "Bearer <key>", the Authorization value, made once by New
+
+	// Set on one call's copy only (callConfig).
+	forCall        bool          // the options apply to one call: client-only ones are refused
+	waitAll        bool          // a WaitAll's request options: WithMaxRetries is refused
+	idempotencyKey string        // WithIdempotencyKey
+	responseInto   *ResponseInfo // WithResponseInto
 }
 
-// Option configures a Client. Options validate their input; New returns the
-// first error.
+// Option configures a Client, or one call of it. Options validate their
+// input; New, or the call, returns the first error. Each option's doc
+// names its scope:
+//
+//   - per call: given to New it sets the client's default; given to a
+//     call (Get(ctx, id, opts...), or WithRequestOptions for Wait, Watch
+//     and WaitAll) it applies to that call only, on a copy of the
+//     client's configuration;
+//   - call-only (WithIdempotencyKey, WithResponseInto): New refuses it;
+//   - client-only (transport, base URL, key, rate limit, telemetry
+//     providers, middleware): a call given one fails before sending, with
+//     an error matching ErrClientOnlyOption that names it. A call never
+//     builds a transport, limiter, redactor, tracer or instrument.
 type Option func(*config) error
 
 // WithAPIKey sets the API key sent as "Authorization: Bearer <key>". Without
 // it, New reads BCTRL_API_KEY. Leading and trailing ASCII whitespace (a key
 // read from a file ends in a newline) is trimmed: the trimmed key is the one
 // sent, and the one scrubbed.
+//
+// Scope: client-only (see Option).
 func WithAPIKey(key string) Option {
 	key = strings.Trim(key, " \t\r\n\v\f")
 	return func(c *config) error {
+		if err := c.clientOnly("WithAPIKey"); err != nil {
+			return err
+		}
 		if strings.TrimSpace(key) == "" {
 			return errors.New("bctrl: WithAPIKey: empty API key")
 		}
@@ -125,8 +149,13 @@ func WithAPIKey(key string) Option {
 // WithBaseURL sets the API's base URL, for example "https://api.bctrl.ai" or
 // a path-prefixed gateway such as "https://gw.example.com/bctrl". Without it,
 // New reads BCTRL_BASE_URL, else uses DefaultBaseURL.
+//
+// Scope: client-only (see Option).
 func WithBaseURL(u string) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithBaseURL"); err != nil {
+			return err
+		}
 		if u == "" {
 			return errors.New("bctrl: WithBaseURL: empty URL")
 		}
@@ -142,8 +171,13 @@ func WithBaseURL(u string) Option {
 // port). An *http.Client given here without a CheckRedirect of its own is
 // used with that redirect rule too. To add to the default transport
 // rather than replace it, use WithMiddleware.
+//
+// Scope: client-only (see Option).
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithHTTPClient"); err != nil {
+			return err
+		}
 		if d == nil {
 			return errors.New("bctrl: WithHTTPClient: nil Doer")
 		}
@@ -155,6 +189,8 @@ func WithHTTPClient(d Doer) Option {
 // WithUserAgent sets the User-Agent header, which defaults to
 // "bctrl-go/<version>". The value is prepended to the default, so the SDK
 // stays identifiable in server logs.
+//
+// Scope: per call (see Option).
 func WithUserAgent(ua string) Option {
 	return func(c *config) error {
 		if strings.ContainsAny(ua, "\r\n") {
@@ -170,10 +206,15 @@ func WithUserAgent(ua string) Option {
 // WithMaxRetries sets how many times a request is retried after a connection
 // error or a 408, 429, 500, 502, 503 or 504 response. The default is 3 (four
 // attempts); 0 disables retries.
+//
+// Scope: per call (WaitAll refuses it in WithRequestOptions) (see Option).
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("bctrl: WithMaxRetries: negative count %d", n)
+		}
+		if c.waitAll {
+			return errors.New("bctrl: WithMaxRetries: WaitAll polls again instead of retrying: set its pace with WithPollInterval")
 		}
 		c.maxRetries = n
 		return nil
@@ -182,6 +223,8 @@ func WithMaxRetries(n int) Option {
 
 // WithRetryBackoff sets the bounds of the jittered exponential backoff
 // between retries (defaults DefaultRetryMinBackoff, DefaultRetryMaxBackoff).
+//
+// Scope: per call (see Option).
 func WithRetryBackoff(minDelay, maxDelay time.Duration) Option {
 	return func(c *config) error {
 		if minDelay <= 0 || maxDelay < minDelay {
@@ -194,6 +237,8 @@ func WithRetryBackoff(minDelay, maxDelay time.Duration) Option {
 
 // WithRetryAfterCap bounds how long a server's Retry-After header can make a
 // retry or a poll wait (default DefaultRetryAfterCap).
+//
+// Scope: per call (see Option).
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -207,6 +252,8 @@ func WithRetryAfterCap(d time.Duration) Option {
 // WithAttemptTimeout bounds one HTTP attempt, from sending the request to
 // reading the whole body (default DefaultAttemptTimeout). Retries get a fresh
 // budget; the caller's context bounds the whole call.
+//
+// Scope: per call (see Option).
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -220,6 +267,8 @@ func WithAttemptTimeout(d time.Duration) Option {
 // WithMaxResponseBytes caps the size of a response body (default
 // DefaultMaxResponseBytes). A larger body fails with ErrResponseTooLarge
 // instead of exhausting memory.
+//
+// Scope: per call (see Option).
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -234,6 +283,8 @@ func WithMaxResponseBytes(n int64) Option {
 // DefaultMaxSteps). The cap is enforced while decoding: a response with
 // more steps fails with ErrResponseTooLarge after decoding at most n, so a
 // hostile body cannot make the client allocate millions of them.
+//
+// Scope: per call (see Option).
 func WithMaxSteps(n int) Option {
 	return func(c *config) error {
 		if n <= 0 || n > math.MaxInt32 {
@@ -248,8 +299,13 @@ func WithMaxSteps(n int) Option {
 // burst, shared by every call made through it (including every attempt of a
 // retry and every poll of a Wait), so thousands of concurrent Waits stay
 // within a platform's request budget. The default is no limit.
+//
+// Scope: client-only (see Option).
 func WithRateLimit(rps float64, burst int) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithRateLimit"); err != nil {
+			return err
+		}
 		if rps <= 0 || burst < 1 {
 			return fmt.Errorf("bctrl: WithRateLimit: need rps > 0 and burst >= 1, got %v, %d", rps, burst)
 		}
@@ -262,8 +318,13 @@ func WithRateLimit(rps float64, burst int) Option {
 // loopback address. Without it New refuses such a URL, so the API key is not
 // sent in clear text by accident. Loopback hosts (a dev server) are always
 // allowed.
+//
+// Scope: client-only (see Option).
 func WithInsecureHTTP() Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithInsecureHTTP"); err != nil {
+			return err
+		}
 		c.allowInsecure = true
 		return nil
 	}
@@ -285,6 +346,8 @@ func WithInsecureHTTP() Option {
 //
 // So a handler at Info stays silent while calls succeed, retries
 // included. Neither the API key nor any body is ever logged.
+//
+// Scope: per call (see Option).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
@@ -343,13 +406,14 @@ func New(opts ...Option) (*Client, error) {
 		return nil, newError(cfg.apiKey.reveal(), err)
 	}
 	cfg.baseURL = base
+	cfg.bearer = newSecret("Bearer " + cfg.apiKey.reveal())
 	c := &Client{cfg: &cfg, limiter: rate.NewLimiter(cfg.rateLimit, cfg.rateBurst), decoders: newDecoderPool(cfg.maxSteps),
 		doer: httpDoer(&cfg), tracer: newTracer(cfg.tracerProvider), metrics: newInstruments(cfg.meterProvider),
 		redact: newRedactor(cfg.apiKey.reveal())}
 	c.base, _ = url.Parse(cfg.baseURL) // checkBaseURL parsed it already
-	c.retrying = &retryingDoer{c: c}
+	c.basePath, c.baseRawPath = c.base.Path, c.base.EscapedPath()
 	raw, err := gen.NewClient(cfg.baseURL,
-		gen.WithHTTPClient(c.retrying),
+		gen.WithHTTPClient(rawDoer{c}),
 		gen.WithRequestEditorFn(c.authorize))
 	if err != nil {
 		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
@@ -357,27 +421,6 @@ func New(opts ...Option) (*Client, error) {
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
 	c.Invocations = &InvocationsService{client: c}
 	return c, nil
-}
-
-// getRequest builds GET /v1/invocations/{id} on the base URL parsed once,
-// with id escaped as one path segment, as the generated builder escapes it
-// (which parses the base URL again on every call).
-func (c *Client) getRequest(ctx context.Context, id string) *http.Request {
-	u := *c.base
-	u.Path = c.base.Path + "/v1/invocations/" + id
-	u.RawPath = c.base.EscapedPath() + "/v1/invocations/" + url.PathEscape(id)
-	req := &http.Request{Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(http.Header, 4), Host: u.Host}
-	return req.WithContext(ctx)
-}
-
-// send authorizes req and sends it through the retrying Doer, as the
-// generated client does for Raw's calls.
-func (c *Client) send(req *http.Request) (*http.Response, error) {
-	if err := c.authorize(req.Context(), req); err != nil {
-		return nil, err
-	}
-	return c.retrying.Do(req)
 }
 
 // Raw returns the generated client for every operation in the spec,

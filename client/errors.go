@@ -35,6 +35,30 @@ var (
 	ErrTooManyRedirects = errors.New("bctrl: too many redirects")
 )
 
+// ErrAuthorizationParam is returned (wrapped), before anything is sent, by
+// a call of Raw whose generated parameters set an Authorization header
+// other than the client's own, such as
+// gen.GetInvocationParams{Authorization: "Bearer sk-other"}. The client
+// authenticates every request with its key (WithAPIKey) and neither
+// silently replaces a caller's credential nor sends one it cannot scrub
+// from errors, logs and spans: use a Client made with that key instead.
+// Nil parameters, an empty Authorization, or the client's own
+// "Bearer <key>" are accepted.
+var ErrAuthorizationParam = errors.New("bctrl: Authorization parameter differs from the client's API key")
+
+// ErrWaitTimeout is matched (errors.Is) by the error of a Wait or Watch that
+// ran past WithMaxWait before the invocation ended.
+var ErrWaitTimeout = errors.New("bctrl: wait timed out")
+
+// ErrUnknownStatus is matched by the InvocationError of an invocation that
+// finished (finishedAt is set) with a status this SDK does not know.
+var ErrUnknownStatus = errors.New("bctrl: unknown invocation status")
+
+// ErrClientOnlyOption is matched (errors.Is) by the error of a call given
+// an option that configures the client as a whole, such as WithBaseURL.
+// The error names the option; nothing is sent.
+var ErrClientOnlyOption = errors.New("bctrl: client-only option")
+
 // Caps on what an error keeps from a response, so that a hostile or broken
 // server cannot make an error (or a log line printing it) hold megabytes.
 const (
@@ -90,6 +114,17 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusForbidden
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// retryableStatus reports whether a response status is worth retrying.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
 	}
 	return false
 }
@@ -154,13 +189,21 @@ type ResponseError struct {
 	Err         error       // the decoding error
 }
 
-// Error implements error.
+// Error implements error. A body decoded on its own (DecodeInvocation)
+// has no status or content type, and its message names none.
 func (e *ResponseError) Error() string {
-	msg := fmt.Sprintf("bctrl: invalid response (status %d, content type %q", e.StatusCode, e.ContentType)
-	if e.RequestID != "" {
-		msg += ", request id " + e.RequestID
+	var parts []string
+	if e.StatusCode != 0 {
+		parts = append(parts, fmt.Sprintf("status %d, content type %q", e.StatusCode, e.ContentType))
 	}
-	return msg + "): " + e.Err.Error()
+	if e.RequestID != "" {
+		parts = append(parts, "request id "+e.RequestID)
+	}
+	msg := "bctrl: invalid response"
+	if len(parts) > 0 {
+		msg += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return msg + ": " + inner(e.Err)
 }
 
 // Unwrap returns the decoding error.
@@ -181,3 +224,28 @@ func newResponseError(resp *http.Response, requestID string, body []byte, err er
 
 // Is makes errors.Is(err, ErrInvalidResponse) work.
 func (e *ResponseError) Is(target error) bool { return target == ErrInvalidResponse }
+
+// One prefix: every error the client returns starts with "bctrl: ", once.
+// An error of the SDK that wraps another puts the other's message after
+// its own without that message's prefix.
+
+// inner is err's message inside another of the SDK's messages: without
+// its own "bctrl: " prefix.
+func inner(err error) string { return strings.TrimPrefix(fmt.Sprint(err), "bctrl: ") }
+
+// wrapped is an SDK error that says where it happened and wraps the
+// error that happened there: "bctrl: GET /v1/...: <inner(err)>".
+type wrapped struct {
+	msg  string
+	errs []error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+
+// Unwrap returns the wrapped errors.
+func (e *wrapped) Unwrap() []error { return e.errs }
+
+// wrapError returns "bctrl: " + where + ": " + err's message, wrapping err.
+func wrapError(where string, err error) error {
+	return &wrapped{msg: "bctrl: " + where + ": " + inner(err), errs: []error{err}}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -116,6 +117,14 @@ func (inv *Invocation) FailedSteps() []*StepFailure {
 // property of the spec; Raw is for what a newer API sends beyond it.
 func (inv *Invocation) Raw() json.RawMessage { return inv.raw }
 
+// RequestID returns the x-request-id of the response the invocation was
+// decoded from, or "" if there was none.
+func (inv *Invocation) RequestID() string { return inv.response.RequestID }
+
+// Response returns the metadata of the response the invocation was decoded
+// from: status, headers, request id and attempts.
+func (inv *Invocation) Response() ResponseInfo { return inv.response }
+
 // Finished reports whether the server recorded an end time, which holds even
 // for a status this SDK does not know.
 func (inv *Invocation) Finished() bool { return !inv.FinishedAt.IsZero() }
@@ -144,65 +153,20 @@ func (s InvocationsService) Format(f fmt.State, verb rune) {
 // *APIError (errors.Is(err, ErrNotFound) for 404); a 2xx body that is not
 // the spec's JSON is a *ResponseError. Transient failures are retried as
 // configured by WithMaxRetries. inv.RequestID() and inv.Response() tell the
-// response it came from.
-func (s *InvocationsService) Get(ctx context.Context, id string) (*Invocation, error) {
-	inv, _, err := s.get(ctx, id)
-	return inv, s.client.boundary(err)
+// response it came from. opts are per-call options (WithMaxRetries,
+// WithHeader, WithResponseInto, ...) for this call only.
+func (s *InvocationsService) Get(ctx context.Context, id string, opts ...Option) (*Invocation, error) {
+	return s.client.invokeInvocation(ctx, &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}, id, opts)
 }
 
-// get is Get that also returns what the retrying Doer recorded of the call
-// (headers, attempts), so that Wait can honour a Retry-After on a
-// successful poll and count retries.
-func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocation, rec *callRecord, err error) {
-	rec = &callRecord{urlTemplate: "/v1/invocations/{id}"}
-	if err := checkID(id); err != nil {
-		return nil, rec, err
-	}
-	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get")
-	defer func() {
-		if span.IsRecording() {
-			span.SetAttributes(attrInvocationID.String(s.client.redact.text(id, maxErrorToken)))
-			if rec.info.RequestID != "" {
-				span.SetAttributes(attrRequestID.String(rec.info.RequestID))
-			}
-			if inv != nil {
-				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(inv.Status), maxErrorToken)))
-			}
-		}
-		s.client.endSpan(span, err)
-	}()
-	ctx = context.WithValue(ctx, callRecordKey{}, rec)
-	resp, err := s.client.send(s.client.getRequest(ctx, id))
-	if err != nil {
-		return nil, rec, err
-	}
-	body, err := bodyOf(resp, s.client.cfg.maxResponseBytes)
-	if err != nil {
-		return nil, rec, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, rec, newAPIError(resp.Request, resp, body)
-	}
-	// The content type is checked first: a page labelled text/html is not
-	// worth decoding, even when it happens to parse.
-	err = checkContentType(resp.Header.Get("Content-Type"))
-	if err == nil {
-		inv, err = decodeInvocation(body, s.client.decoders)
-	}
-	if err == nil && !sameID(inv.ID, id) {
-		// A misrouting proxy or cache: the body is another invocation's.
-		err = fmt.Errorf("the response is for invocation %q, not %q", inv.ID, id) // capped at the boundary
-		inv = nil
-	}
-	if err != nil {
-		return nil, rec, newResponseError(resp, rec.info.RequestID, body, err)
-	}
-	inv.response = rec.info
-	return inv, rec, nil
+// getInvocationOp is Get's operation, for the polls of Wait and WaitAll.
+func getInvocationOp(id string) *operation {
+	return &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet,
+		Route: "/v1/invocations/{id}", Path: []string{id}}
 }
 
 // checkID refuses ids that cannot name one path segment. Any other id is
-// sent path-escaped as a single segment by the generated client.
+// sent path-escaped as a single segment.
 func checkID(id string) error {
 	switch {
 	case id == "":
@@ -219,7 +183,7 @@ func checkID(id string) error {
 
 // checkContentType accepts a missing content type and any JSON media type.
 func checkContentType(ct string) error {
-	if ct == "" {
+	if ct == "" || ct == "application/json" {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)

@@ -29,11 +29,8 @@ const (
 
 // waitLimiter waits for the rate limiter, logging a wait of
 // slowLimiterWait or more.
-func (c *Client) waitLimiter(ctx context.Context, req *http.Request) error {
-	if ctx.Value(batchPollKey{}) != nil {
-		return nil // a WaitAll poll: its scheduler took the token already
-	}
-	l := c.cfg.logger
+func (c *Client) waitLimiter(ctx context.Context, cfg *config, req *http.Request) error {
+	l := cfg.logger
 	if l == nil {
 		return c.limiter.Wait(ctx)
 	}
@@ -47,10 +44,26 @@ func (c *Client) waitLimiter(ctx context.Context, req *http.Request) error {
 	return err
 }
 
+// logTry records one HTTP attempt at Debug: its status and request id, or
+// its error when no response arrived.
+func (c *Client) logTry(ctx context.Context, cfg *config, req *http.Request, n int, start time.Time, o outcome) {
+	l := cfg.logger
+	if l == nil {
+		return
+	}
+	args := []any{"method", req.Method, "path", c.cleanPath(req), "attempt", n, "duration", time.Since(start)}
+	if o.resp != nil {
+		args = append(args, "status", o.resp.StatusCode, "request_id", c.requestID(o.resp))
+	} else if o.err != nil {
+		args = append(args, "error", c.redact.text(o.err.Error(), maxErrorString))
+	}
+	l.DebugContext(ctx, logAttempt, args...)
+}
+
 // logRetryAt records, at Debug, that an attempt failed and is retried
 // after delay.
-func (c *Client) logRetryAt(ctx context.Context, req *http.Request, attempt int, delay time.Duration, err error) {
-	if l := c.cfg.logger; l != nil {
+func (c *Client) logRetryAt(ctx context.Context, cfg *config, req *http.Request, attempt int, delay time.Duration, err error) {
+	if l := cfg.logger; l != nil {
 		l.DebugContext(ctx, logRetry,
 			"method", req.Method, "path", c.cleanPath(req),
 			"attempt", attempt, "delay", delay,
@@ -62,8 +75,8 @@ func (c *Client) logRetryAt(ctx context.Context, req *http.Request, attempt int,
 // its last status, or its last error when no response arrived. A request
 // that was not retried (a 404, a context that ended) is the caller's to
 // report, and is not logged here.
-func (c *Client) logGaveUpAfter(ctx context.Context, req *http.Request, attempts int, resp *http.Response, err error) {
-	l := c.cfg.logger
+func (c *Client) logGaveUpAfter(ctx context.Context, cfg *config, req *http.Request, attempts int, resp *http.Response, err error) {
+	l := cfg.logger
 	if l == nil || attempts < 2 {
 		return
 	}

@@ -22,8 +22,13 @@ type Middleware func(next http.RoundTripper) http.RoundTripper
 // WithHTTPClient it wraps that Doer instead. The first middleware given is
 // the outermost: it sees a request first and its response last. Options
 // may add middleware more than once; all of it applies, in order.
+//
+// Scope: client-only (see Option).
 func WithMiddleware(mw ...Middleware) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithMiddleware"); err != nil {
+			return err
+		}
 		for _, m := range mw {
 			if m == nil {
 				return errors.New("bctrl: WithMiddleware: nil middleware")

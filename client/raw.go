@@ -1,9 +1,9 @@
 package client
 
 import (
-	"crypto/subtle"
+	"bytes"
 	"errors"
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,33 +64,22 @@ func checkResponse(resp *http.Response, body []byte, r *redactor) error {
 	return r.err(newAPIError(req, resp, body))
 }
 
-// ErrAuthorizationParam is returned (wrapped), before anything is sent, by
-// a call of Raw whose generated parameters set an Authorization header
-// other than the client's own, such as
-// gen.GetInvocationParams{Authorization: "Bearer sk-other"}. The client
-// authenticates every request with its key (WithAPIKey) and neither
-// silently replaces a caller's credential nor sends one it cannot scrub
-// from errors, logs and spans: use a Client made with that key instead.
-// Nil parameters, an empty Authorization, or the client's own
-// "Bearer <key>" are accepted.
-var ErrAuthorizationParam = errors.New("bctrl: Authorization parameter differs from the client's API key")
+// rawDoer is the Doer the generated client (Raw) sends through: a short
+// adapter onto the executor. The generated builder made the request and
+// authorize signed it; the executor retries it under the client's
+// configuration, and Do is the exit where its error crosses the boundary
+// (transport errors, after retries). The response's body is the one the
+// executor read, and its Request the one sent.
+type rawDoer struct{ c *Client }
 
-// checkAuthorizationParam refuses an Authorization header that a generated
-// request builder set from its parameters, unless it is empty or the
-// client's own. The request editor that sets the client's key calls it
-// first.
-func checkAuthorizationParam(req *http.Request, key secret) error {
-	for _, v := range req.Header.Values("Authorization") {
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		scheme, token, _ := strings.Cut(v, " ")
-		if strings.EqualFold(scheme, "Bearer") &&
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(key.reveal())) == 1 {
-			continue
-		}
-		// The value is a credential: it is never part of the message.
-		return fmt.Errorf("%w: leave params.Authorization empty (the client sends its own key) or use a Client made with the other key", ErrAuthorizationParam)
+func (d rawDoer) Do(req *http.Request) (*http.Response, error) {
+	ex, err := d.c.execute(req.Context(), call{cfg: d.c.cfg, req: req})
+	if err != nil {
+		return nil, d.c.boundary(err)
 	}
-	return nil
+	resp := *ex.resp // the Doer's, copied: the executor set its Body aside
+	resp.Body = io.NopCloser(bytes.NewReader(ex.body))
+	resp.ContentLength = int64(len(ex.body))
+	resp.Request = req
+	return &resp, nil
 }

@@ -22,9 +22,11 @@ type ResponseInfo struct {
 type responseInfoKey struct{}
 
 // WithResponseInfo returns a context that makes every call made with it
-// record the metadata of its final response into info: Invocations.Get,
-// each poll of Wait and Watch (info then holds the last poll's), and every
-// operation of Raw, successful or not. Use one info per call at a time.
+// record the metadata of its final response into info: every operation of
+// Raw, successful or not, and the client's own calls. For the client's own
+// calls prefer the option WithResponseInto; this context form is for Raw,
+// whose generated methods take no options. Use one info per call at a
+// time.
 //
 //	var info client.ResponseInfo
 //	resp, err := c.Raw().GetInvocationWithResponse(client.WithResponseInfo(ctx, &info), id, nil)
@@ -32,48 +34,6 @@ type responseInfoKey struct{}
 func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 	return context.WithValue(ctx, responseInfoKey{}, info)
 }
-
-// callRecord travels in the context of the SDK's own calls: it tells the
-// attempt spans the route addressed (such as "/v1/invocations/{id}"), and
-// the retrying Doer fills in what it learned of the response. Its presence
-// also tells the Doer that the call's errors cross the boundary at the
-// SDK's own exit (Get, Watch), not at the Doer's.
-type callRecord struct {
-	urlTemplate string
-	info        ResponseInfo // as the user sees it
-	header      http.Header  // the final response's headers as sent, for Retry-After
-}
-
-type callRecordKey struct{}
-
-// record stores what the retrying Doer learned about a call in the places
-// ctx asks for. It is where a ResponseInfo crosses the boundary: its
-// headers and request id are scrubbed of the key and capped, like an
-// error's.
-func (c *Client) record(ctx context.Context, resp *http.Response, attempts int) {
-	info := ResponseInfo{Attempts: attempts}
-	var header http.Header
-	if resp != nil {
-		header = resp.Header
-		info.StatusCode = resp.StatusCode
-		info.Header = c.redact.header(resp.Header)
-		info.RequestID = c.requestID(resp)
-	}
-	if p, ok := ctx.Value(responseInfoKey{}).(*ResponseInfo); ok && p != nil {
-		*p = info
-	}
-	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok {
-		r.info, r.header = info, header
-	}
-}
-
-// RequestID returns the x-request-id of the response the invocation was
-// decoded from, or "" if there was none.
-func (inv *Invocation) RequestID() string { return inv.response.RequestID }
-
-// Response returns the metadata of the response the invocation was decoded
-// from: status, headers, request id and attempts.
-func (inv *Invocation) Response() ResponseInfo { return inv.response }
 
 // requestID returns resp's x-request-id, scrubbed of the key and capped.
 func (c *Client) requestID(resp *http.Response) string {

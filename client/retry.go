@@ -1,13 +1,11 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,132 +15,31 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// retryableStatus reports whether a response status is worth retrying.
-func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+// The retry policy: which outcomes are worth another attempt (classify),
+// and how long to wait before it (boundedBackOff, retryAfter). The
+// executor (executor.go) runs the loop.
 
-// retryingDoer is the Doer the generated client sends through. Each attempt
-// waits for the client's rate limiter, runs under the attempt timeout, and
-// reads the whole body (up to the cap) before the attempt ends, so bodies
-// are always drained and closed and connections are reused. Connection
-// errors and retryable statuses are retried with jittered exponential
-// backoff (github.com/cenkalti/backoff/v5), honouring Retry-After up to a
-// cap.
-type retryingDoer struct{ c *Client }
+// Backoff between retries: jittered exponential, as
+// github.com/cenkalti/backoff/v5 defaults it.
+const (
+	backoffMultiplier = backoff.DefaultMultiplier
+	backoffJitter     = backoff.DefaultRandomizationFactor
+)
 
-// retryableResponse marks a response with a retryable status; it carries the
-// server's Retry-After when there is one.
-type retryableResponse struct {
-	resp     *http.Response
-	after    time.Duration
-	hasAfter bool
-}
-
-func (e *retryableResponse) Error() string { return "status " + e.resp.Status }
-
-// Do sends req with retries. For the SDK's own calls (whose context
-// carries a callRecord) it returns errors raw: Get and Watch decide on them
-// and pass them through the boundary at their exit. For a call through
-// Raw(), Do is the exit, and its error crosses the boundary here.
-func (d *retryingDoer) Do(req *http.Request) (*http.Response, error) {
-	resp, err := d.do(req)
-	if _, own := req.Context().Value(callRecordKey{}).(*callRecord); !own {
-		err = d.c.boundary(err)
+// classify decides whether an attempt's outcome is worth another attempt:
+// a connection error or a retryable status, unless no retry can fix it.
+// A request that is not idempotent is retried only when the server
+// provably did not process it.
+func classify(o outcome, idempotent bool) bool {
+	switch {
+	case o.final:
+		return false
+	case o.err != nil:
+		return idempotent || notProcessed(nil, o.err)
+	case !retryableStatus(o.resp.StatusCode):
+		return false
 	}
-	return resp, err
-}
-
-func (d *retryingDoer) do(req *http.Request) (*http.Response, error) {
-	c := d.c
-	ctx := req.Context()
-	// The first attempt is made before any retry state is built: nearly
-	// every call succeeds at once, and pays for no backoff machinery.
-	firstResp, firstErr := d.attempt(ctx, req, 1)
-	if firstErr == nil {
-		c.record(ctx, firstResp, 1)
-		return firstResp, nil
-	}
-	var lastErr error
-	attempt := 0
-	idempotent := isIdempotent(req)
-	bo := newBoundedBackOff(c.cfg.retryMin, c.cfg.retryMax, backoff.DefaultMultiplier, backoff.DefaultRandomizationFactor)
-	op := func() (*http.Response, error) {
-		attempt++
-		if attempt > 1 && req.Body != nil && req.Body != http.NoBody {
-			if req.GetBody == nil {
-				return nil, backoff.Permanent(fmt.Errorf("not retried: the request body cannot be rewound (last error: %v)", lastErr))
-			}
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, backoff.Permanent(fmt.Errorf("rewinding the request body: %w", err))
-			}
-			req.Body = body
-		}
-		var resp *http.Response
-		var err error
-		if attempt == 1 {
-			resp, err = firstResp, firstErr
-		} else {
-			resp, err = d.attempt(ctx, req, attempt)
-		}
-		var rr *retryableResponse
-		if errors.As(err, &rr) && rr.hasAfter {
-			bo.atLeast(rr.after)
-		}
-		if err != nil {
-			lastErr = err
-			var perm *backoff.PermanentError
-			if !idempotent && !errors.As(err, &perm) && !notProcessed(resp, err) {
-				return resp, backoff.Permanent(err)
-			}
-		}
-		return resp, err
-	}
-	resp, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(bo),
-		backoff.WithMaxTries(c.maxAttempts(ctx)),
-		backoff.WithMaxElapsedTime(0),
-		backoff.WithNotify(func(err error, next time.Duration) {
-			c.logRetryAt(ctx, req, attempt, next, err)
-		}))
-	if err == nil {
-		c.record(ctx, resp, attempt)
-		return resp, nil
-	}
-	var rr *retryableResponse
-	if errors.As(err, &rr) {
-		// Retries exhausted on a retryable status: hand the last response
-		// back so the caller builds an APIError from it.
-		c.record(ctx, rr.resp, attempt)
-		c.logGaveUpAfter(ctx, req, attempt, rr.resp, nil)
-		return rr.resp, nil
-	}
-	c.record(ctx, nil, attempt)
-	// backoff.Retry returns the last error still wrapped when it stops on
-	// the attempt count rather than on the permanent mark.
-	var perm *backoff.PermanentError
-	if errors.As(err, &perm) {
-		err = perm.Err
-	}
-	where := req.Method + " " + c.cleanPath(req)
-	if ctxErr := contextError(ctx); ctxErr != nil {
-		if lastErr != nil && !errors.Is(lastErr, ctxErr) && !errors.Is(lastErr, context.Cause(ctx)) {
-			return nil, fmt.Errorf("bctrl: %s: %w (after %s, last error: %v)", where, ctxErr, attempts(attempt), lastErr)
-		}
-		return nil, fmt.Errorf("bctrl: %s: %w", where, ctxErr)
-	}
-	c.logGaveUpAfter(ctx, req, attempt, nil, err)
-	if attempt > 1 {
-		return nil, fmt.Errorf("bctrl: %s: after %s: %w", where, attempts(attempt), err)
-	}
-	return nil, fmt.Errorf("bctrl: %s: %w", where, err)
+	return idempotent || notProcessed(o.resp, nil)
 }
 
 // isIdempotent reports whether req may be sent again after an attempt whose
@@ -191,100 +88,10 @@ func contextError(ctx context.Context) error {
 	return fmt.Errorf("%w: %w", err, cause)
 }
 
-// attempt sends req once and reads its body. Errors wrapped in
-// backoff.Permanent are not retried.
-func (d *retryingDoer) attempt(ctx context.Context, req *http.Request, n int) (resp *http.Response, err error) {
-	c := d.c
-	start := time.Now()
-	// The span starts before the rate limiter so that time spent waiting
-	// for a token shows in the trace.
-	sctx, req, span := c.startAttempt(ctx, req, n)
-	defer func() {
-		var out *http.Response
-		var rr *retryableResponse
-		if resp != nil {
-			out = resp
-		} else if errors.As(err, &rr) {
-			out = rr.resp
-		}
-		c.endAttempt(span, out, err)
-		c.countAttempt(ctx, req.Method, n, out, err)
-		if c.cfg.logger != nil {
-			args := []any{"method", req.Method, "path", c.cleanPath(req), "attempt", n,
-				"duration", time.Since(start)}
-			if out != nil {
-				args = append(args, "status", out.StatusCode, "request_id", c.requestID(out))
-			}
-			if err != nil && out == nil {
-				args = append(args, "error", c.redact.text(err.Error(), maxErrorString))
-			}
-			c.cfg.logger.DebugContext(ctx, logAttempt, args...)
-		}
-	}()
-	if err := c.waitLimiter(ctx, req); err != nil {
-		if ctxErr := contextError(ctx); ctxErr != nil {
-			return nil, backoff.Permanent(ctxErr)
-		}
-		// The limiter refuses to wait when the next token would come after
-		// the context's deadline.
-		return nil, backoff.Permanent(fmt.Errorf("%w: waiting for the rate limiter (see WithRateLimit): %v", context.DeadlineExceeded, err))
-	}
-	actx, cancel := context.WithTimeoutCause(sctx, c.cfg.attemptTimeout, errAttemptTimeout)
-	defer cancel()
-	resp, err = c.doer.Do(req.WithContext(actx))
-	if err != nil {
-		if ctxErr := contextError(ctx); ctxErr != nil {
-			return nil, backoff.Permanent(ctxErr)
-		}
-		if context.Cause(actx) == errAttemptTimeout {
-			return nil, &attemptTimeoutError{d: c.cfg.attemptTimeout}
-		}
-		if unfixable(err) {
-			return nil, backoff.Permanent(err)
-		}
-		return nil, err
-	}
-	// A Doer of the user's own may break the contract net/http keeps; it
-	// would do so again, so neither is retried (unfixable), nor polled
-	// through by Wait.
-	if resp == nil {
-		return nil, backoff.Permanent(errNoResponse)
-	}
-	if resp.Body == nil {
-		return nil, backoff.Permanent(errNoBody)
-	}
-	var body []byte
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// An error body is a few KiB of message at most: read a little of
-		// it and drop the rest with the connection.
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyRead))
-	} else {
-		body, err = readCapped(resp.Body, resp.ContentLength, c.cfg.maxResponseBytes)
-	}
-	resp.Body.Close()
-	switch {
-	case errors.Is(err, ErrResponseTooLarge):
-		return nil, backoff.Permanent(err)
-	case err != nil && ctx.Err() != nil:
-		return nil, backoff.Permanent(contextError(ctx))
-	case err != nil && context.Cause(actx) == errAttemptTimeout:
-		return nil, fmt.Errorf("reading body: %w", &attemptTimeoutError{d: c.cfg.attemptTimeout})
-	case err != nil:
-		return nil, fmt.Errorf("reading body: %w", err)
-	}
-	resp.Body = &bufferedBody{Reader: bytes.NewReader(body), b: body}
-	if retryableStatus(resp.StatusCode) {
-		rr := &retryableResponse{resp: resp}
-		rr.after, rr.hasAfter = retryAfter(resp.Header, time.Now(), c.cfg.retryAfterCap)
-		return resp, rr
-	}
-	return resp, nil
-}
-
 // unfixable reports whether a transport error is one that no retry can
 // fix: the server's certificate does not verify, the server does not
 // speak TLS, a user's Doer broke net/http's contract (no response and no
-// error, or no Body), a redirect loop, a redirect to a scheme that is not
+// error, a response with no Body or no Request), a redirect loop, a redirect to a scheme that is not
 // http(s) or to an unparsable Location, a malformed URL. Such errors are
 // not retried and stop a Wait at once.
 func unfixable(err error) bool {
@@ -301,7 +108,8 @@ func unfixable(err error) bool {
 		return true
 	case errors.As(err, &recordErr):
 		return true // a server that does not speak TLS answering a handshake
-	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, errNoResponse), errors.Is(err, errNoBody):
+	case errors.Is(err, ErrTooManyRedirects), errors.Is(err, errNoResponse), errors.Is(err, errNoBody),
+		errors.Is(err, errNoRequest):
 		return true
 	}
 	msg := err.Error()
@@ -319,6 +127,7 @@ func unfixable(err error) bool {
 var (
 	errNoResponse = errors.New("the HTTP client returned neither a response nor an error (see WithHTTPClient)")
 	errNoBody     = errors.New("the HTTP client returned a response with a nil Body (see WithHTTPClient)")
+	errNoRequest  = errors.New("the HTTP client returned a response with a nil Request (see WithHTTPClient)")
 )
 
 // errAttemptTimeout is the cause of an attempt's context when the attempt

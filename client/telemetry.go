@@ -49,8 +49,13 @@ const (
 // WithTracerProvider sets the OpenTelemetry tracer provider the client's
 // spans go to. The default is the global provider (otel.GetTracerProvider),
 // which records nothing until an SDK is installed.
+//
+// Scope: client-only (see Option).
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithTracerProvider"); err != nil {
+			return err
+		}
 		if tp == nil {
 			return errors.New("bctrl: WithTracerProvider: nil provider")
 		}
@@ -73,8 +78,13 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 // propagates nothing until a program calls otel.SetTextMapPropagator, as
 // OpenTelemetry's own instrumentation does. Propagation does not need
 // tracing: baggage goes out with a no-op tracer provider too.
+//
+// Scope: client-only (see Option).
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithPropagator"); err != nil {
+			return err
+		}
 		if p == nil {
 			return errors.New("bctrl: WithPropagator: nil propagator")
 		}
@@ -89,33 +99,36 @@ func WithPropagator(p propagation.TextMapPropagator) Option {
 // attempt has one client span, not two: the transport's spans then sit
 // under the SDK's bctrl.invocations.get span. The wait and get spans, the
 // metrics and the propagation of the trace context are unchanged.
+//
+// Scope: client-only (see Option).
 func WithHTTPSpans(enabled bool) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithHTTPSpans"); err != nil {
+			return err
+		}
 		c.noHTTPSpans = !enabled
 		return nil
 	}
 }
 
-// startAttempt starts the client span of one HTTP attempt, following the
-// OpenTelemetry HTTP client conventions, unless WithHTTPSpans(false) turned
-// it off. It returns the request to send, carrying what the propagator
-// injects for the attempt's context (a copy of req if there is anything to
-// inject, req itself otherwise).
-func (c *Client) startAttempt(ctx context.Context, req *http.Request, attempt int) (context.Context, *http.Request, trace.Span) {
+// startAttempt starts the client span of one HTTP attempt of cl, following
+// the OpenTelemetry HTTP client conventions, unless WithHTTPSpans(false)
+// turned it off. It returns the request to send, carrying what the
+// propagator injects for the attempt's context (a copy of cl.req if there
+// is anything to inject, cl.req itself otherwise).
+func (c *Client) startAttempt(ctx context.Context, cl call, attempt int) (context.Context, *http.Request, trace.Span) {
 	var span trace.Span = noop.Span{}
-	if !c.cfg.noHTTPSpans {
-		ctx, span = c.startAttemptSpan(ctx, req, attempt)
+	if !c.cfg.noHTTPSpans && !cl.quiet {
+		ctx, span = c.startAttemptSpan(ctx, cl.req, cl.route, attempt)
 	}
-	return ctx, c.inject(ctx, req), span
+	return ctx, c.inject(ctx, cl.req), span
 }
 
 // startAttemptSpan starts the client span of an attempt, and builds its
 // attributes only when it records.
-func (c *Client) startAttemptSpan(ctx context.Context, req *http.Request, attempt int) (context.Context, trace.Span) {
+func (c *Client) startAttemptSpan(ctx context.Context, req *http.Request, tmpl string, attempt int) (context.Context, trace.Span) {
 	name := req.Method
-	var tmpl string
-	if r, ok := ctx.Value(callRecordKey{}).(*callRecord); ok && r.urlTemplate != "" {
-		tmpl = r.urlTemplate
+	if tmpl != "" {
 		name += " " + tmpl
 	}
 	hasTmpl := tmpl != ""
@@ -236,8 +249,13 @@ func (c *Client) endSpan(span trace.Span, err error) {
 //	bctrl.client.retries    counter: attempts that were retries
 //	bctrl.wait.duration     histogram (s): whole Waits and Watches, by
 //	                        outcome (succeeded, failed, ..., error)
+//
+// Scope: client-only (see Option).
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) error {
+		if err := c.clientOnly("WithMeterProvider"); err != nil {
+			return err
+		}
 		if mp == nil {
 			return errors.New("bctrl: WithMeterProvider: nil provider")
 		}

@@ -24,14 +24,6 @@ const (
 	DefaultMaxWait = 30 * time.Minute
 )
 
-// ErrWaitTimeout is matched (errors.Is) by the error of a Wait or Watch that
-// ran past WithMaxWait before the invocation ended.
-var ErrWaitTimeout = errors.New("bctrl: wait timed out")
-
-// ErrUnknownStatus is matched by the InvocationError of an invocation that
-// finished (finishedAt is set) with a status this SDK does not know.
-var ErrUnknownStatus = errors.New("bctrl: unknown invocation status")
-
 // WaitOption configures Wait and Watch.
 type WaitOption func(*waitConfig) error
 
@@ -39,7 +31,9 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
-	budget           float64 // WithPollBudget, for WaitAll; 0 if none
+	budget           float64  // WithPollBudget, for WaitAll; 0 if none
+	callOpts         []Option // WithRequestOptions: applied to every poll
+	call             *config  // the polls' configuration: the client's with callOpts applied
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.
@@ -187,7 +181,7 @@ func (e *WaitError) Error() string {
 // describe is Error with the id and the last status scrubbed by r (a nil
 // r only caps them). e.Err has crossed the boundary already.
 func (e *WaitError) describe(r *redactor) string {
-	msg := fmt.Sprintf("bctrl: wait for invocation %s: %v", r.text(e.ID, maxErrorString), e.Err)
+	msg := "bctrl: wait for invocation " + r.text(e.ID, maxErrorString) + ": " + inner(e.Err)
 	if e.Last != nil {
 		msg += "; last status " + r.text(string(e.Last.Status), maxErrorToken)
 		if p := e.Last.Progress; p != nil && p.Step != nil && p.TotalSteps != nil {
@@ -229,20 +223,15 @@ func (s *InvocationsService) Wait(ctx context.Context, id string, opts ...WaitOp
 // polling at once.
 func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait, sleep: sleep}
-		for _, opt := range opts {
-			if opt == nil {
-				continue
-			}
-			if err := opt(&cfg); err != nil {
-				yield(nil, s.client.boundary(err))
-				return
-			}
+		cfg, err := s.client.waitConfig(opts, false)
+		if err == nil {
+			err = checkID(id)
 		}
-		if err := checkID(id); err != nil {
+		if err != nil {
 			yield(nil, s.client.boundary(err))
 			return
 		}
+		callCfg, op := cfg.call, getInvocationOp(id)
 		if cfg.maxWait > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
@@ -262,23 +251,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 		began := time.Now()
 		defer func() {
 			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
-			// The outcome is the final status, "error" when the wait
-			// stopped on an error first, or "stopped" when the caller
-			// broke out of a Watch.
-			outcome := "stopped"
-			if endErr != nil {
-				outcome = "error"
-			}
 			if last != nil {
 				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(last.Status), maxErrorToken)))
-				if last.Status.IsTerminal() {
-					outcome = string(last.Status)
-				} else if last.Finished() {
-					outcome = "unknown_status" // a server's value is no metric label
-				}
 			}
 			s.client.metrics.waitDuration.Record(ctx, time.Since(began).Seconds(),
-				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
+				metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcomeLabel(last, endErr))))
 			s.client.endSpan(span, endErr)
 		}()
 		// Every error Watch yields crosses the boundary here.
@@ -293,15 +270,15 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			emit(last, &WaitError{ID: id, Last: last, Err: err})
 		}
 		for {
-			inv, rec, err := s.get(ctx, id)
+			inv, ex, err := s.client.getInvocation(ctx, callCfg, op, id, false)
 			polls++
-			retries += max(rec.info.Attempts-1, 0)
+			retries += max(ex.attempts-1, 0)
 			switch {
 			case err == nil:
 				// A poll that succeeded counts even if the context ended
 				// just after it: a finished invocation is reported as such.
 				lastErr = nil
-				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+				changed := hasChanged(last, inv)
 				last = inv
 				if changed {
 					poll.Reset()
@@ -316,7 +293,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				if inv.Status.IsSuccess() {
 					return
 				}
-				if inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
+				if hasEnded(inv) {
 					emit(inv, newInvocationError(inv))
 					return
 				}
@@ -333,7 +310,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			// A Retry-After can lengthen the next delay (up to its cap) but
 			// not shorten it: "Retry-After: 0" on every answer must not turn
 			// the wait into a busy loop. Retries use the same rule.
-			if after, ok := retryAfter(rec.header, time.Now(), s.client.cfg.retryAfterCap); ok {
+			if after, ok := retryAfter(ex.header(), time.Now(), callCfg.retryAfterCap); ok {
 				poll.atLeast(after)
 			}
 			if cfg.sleep(ctx, poll.NextBackOff()) != nil {
@@ -342,6 +319,24 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			}
 		}
 	}
+}
+
+// waitConfig applies opts to the defaults, then the request options they
+// carry (WithRequestOptions) to a copy of the client's configuration:
+// WaitAll's refuse WithMaxRetries.
+func (c *Client) waitConfig(opts []WaitOption, waitAll bool) (waitConfig, error) {
+	cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait, sleep: sleep}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	var err error
+	cfg.call, err = c.callConfig(cfg.callOpts, waitAll)
+	return cfg, err
 }
 
 // observed records an observed change of an invocation on the wait's span
@@ -377,7 +372,7 @@ func waitCause(ctx context.Context, lastErr error) error {
 	if lastErr != nil {
 		// Both are wrapped: errors.Is(err, ErrWaitTimeout) and
 		// errors.Is(err, ErrRateLimited), errors.As(err, &apiErr) all hold.
-		return fmt.Errorf("%w (last poll error: %w)", cause, lastErr)
+		return &wrapped{msg: fmt.Sprint(cause) + " (last poll error: " + inner(lastErr) + ")", errs: []error{cause, lastErr}}
 	}
 	return cause
 }
@@ -392,6 +387,38 @@ func transient(err error) bool {
 	}
 	return !errors.Is(err, ErrInvalidResponse) && !errors.Is(err, ErrInvalidID) &&
 		!errors.Is(err, ErrResponseTooLarge) && !unfixable(err)
+}
+
+// What Wait, Watch and WaitAll observe of an invocation: whether it
+// changed, whether it ended, and the outcome label of a wait.
+
+// hasChanged reports whether inv differs from last, the invocation
+// observed before it (nil for none), in status or progress.
+func hasChanged(last, inv *Invocation) bool {
+	return last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+}
+
+// hasEnded reports whether inv is final: a terminal status, or a status
+// this SDK does not know with an end time.
+func hasEnded(inv *Invocation) bool {
+	return inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished())
+}
+
+// outcomeLabel is the bctrl.wait.outcome label of a wait whose last
+// observed invocation is last and whose error is err: the final status
+// ("unknown_status" for one this SDK does not know: a server's value is no
+// metric label), else "error" when it stopped on an error first, else
+// "stopped" (the caller broke out of a Watch).
+func outcomeLabel(last *Invocation, err error) string {
+	switch {
+	case last != nil && hasEnded(last) && last.Status.Known():
+		return string(last.Status)
+	case last != nil && hasEnded(last):
+		return "unknown_status"
+	case err != nil:
+		return "error"
+	}
+	return "stopped"
 }
 
 func sameProgress(a, b *Progress) bool {

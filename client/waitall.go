@@ -66,16 +66,7 @@ func WithPollBudget(rps float64) WaitOption {
 // polling at once; no goroutine outlives the loop.
 func (s *InvocationsService) WaitAll(ctx context.Context, ids []string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		cfg := waitConfig{pollMin: DefaultPollMin, pollMax: DefaultPollMax, maxWait: DefaultMaxWait}
-		var optErr error
-		for _, opt := range opts {
-			if opt == nil {
-				continue
-			}
-			if optErr = opt(&cfg); optErr != nil {
-				break
-			}
-		}
+		cfg, optErr := s.client.waitConfig(opts, true)
 		b := newBatch(s, cfg, ids)
 		for _, bad := range b.invalid {
 			if !yield(idOnly(bad.id), s.client.boundary(bad.err)) {
@@ -101,20 +92,6 @@ func idOnly(id string) *Invocation {
 	inv := &Invocation{}
 	inv.ID = id
 	return inv
-}
-
-// batchPollKey marks the context of a WaitAll poll. The scheduler has taken
-// the poll's token from the client's rate limiter already, and the poll is
-// sent once: the scheduler polls again after a transient failure, and
-// slows the whole batch on a Retry-After, rather than the Doer retrying.
-type batchPollKey struct{}
-
-// maxAttempts is how many attempts the retrying Doer makes of a call.
-func (c *Client) maxAttempts(ctx context.Context) uint {
-	if ctx.Value(batchPollKey{}) != nil {
-		return 1
-	}
-	return uint(c.cfg.maxRetries) + 1
 }
 
 // The states of a tracked invocation.
@@ -275,7 +252,7 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 		b.model.sweepEnds = durationOf(float64(len(q)) / b.budget)
 	}
 
-	pctx, stop := context.WithCancel(context.WithValue(ctx, batchPollKey{}, struct{}{}))
+	pctx, stop := context.WithCancel(ctx)
 	b.pollCtx = pctx
 	inFlightCap := min(waitAllInFlight, len(b.w))
 	b.jobs = make(chan pollJob, inFlightCap)
@@ -413,8 +390,10 @@ func (b *batch) token() time.Duration {
 func (b *batch) work() {
 	defer b.wg.Done()
 	for j := range b.jobs {
-		inv, rec, err := b.s.get(b.pollCtx, j.id)
-		b.results <- pollResult{idx: j.idx, inv: inv, header: rec.info.Header, err: err}
+		// One request: the scheduler took its token, and polls again
+		// after a transient failure rather than retrying.
+		inv, ex, err := b.s.client.getInvocation(b.pollCtx, b.cfg.call, getInvocationOp(j.id), j.id, true)
+		b.results <- pollResult{idx: j.idx, inv: inv, header: ex.info.Header, err: err}
 	}
 }
 
@@ -431,7 +410,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 		// after it: a finished invocation is reported as such.
 		inv := r.inv
 		first := w.last == nil
-		changed := first || inv.Status != w.last.Status || !sameProgress(inv.Progress, w.last.Progress)
+		changed := hasChanged(w.last, inv)
 		w.last, w.lastErr, w.fails = inv, nil, 0
 		if changed {
 			b.s.observed(ctx, b.span, inv)
@@ -440,7 +419,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 			}
 		}
 		b.observeServer(inv, w.polled)
-		if success := inv.Status.IsSuccess(); success || inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()) {
+		if success := inv.Status.IsSuccess(); success || hasEnded(inv) {
 			b.ended(w, inv, first, now)
 			var err error
 			if !success {
@@ -480,7 +459,7 @@ func (b *batch) schedule(w *tracked, i int32, now time.Duration) {
 // by WithRetryAfterCap) and on a 429 without one (backing off from the
 // retry backoff's minimum to its maximum while 429s go on).
 func (b *batch) slowDown(r pollResult, now time.Duration) {
-	cfg := b.s.client.cfg
+	cfg := b.cfg.call
 	var pause time.Duration
 	if after, ok := retryAfter(r.header, time.Now(), cfg.retryAfterCap); ok {
 		pause = after
@@ -525,16 +504,8 @@ func (b *batch) record(inv *Invocation, err error) {
 	if !c.metrics.waitDuration.Enabled(ctx) {
 		return
 	}
-	outcome := "error"
-	var ie *InvocationError
-	if err == nil || errors.As(err, &ie) {
-		outcome = string(inv.Status)
-		if !inv.Status.Known() {
-			outcome = "unknown_status"
-		}
-	}
 	c.metrics.waitDuration.Record(ctx, b.since().Seconds(),
-		metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcome)))
+		metric.WithAttributes(attribute.String("bctrl.wait.outcome", outcomeLabel(inv, err))))
 }
 
 // finish reports every id still waited for once the context has ended:
