@@ -150,6 +150,7 @@ type tracked struct {
 	total   int32   // the steps it runs in all; 0 if unknown
 	steps   uint16  // how many steps its cadence was measured over
 	fails   uint8   // consecutive transient poll failures
+	quiet   uint8   // polls since the one that saw its latest change
 	state   uint8
 	queue   uint8 // urgent or routine, while queued
 	guessed bool  // changed is a guess: the state began before the first poll

@@ -57,6 +57,9 @@ const (
 	// waitAllSpread is the prior relative error of a predicted end (in
 	// cadences per √step left), before the batch has measured its own.
 	waitAllSpread = 0.3
+	// waitAllUnannounced is the rate of unannounced ends per change
+	// above which every id is polled at the floor's pace at least.
+	waitAllUnannounced = 0.02
 	// waitAllBurst is the share of recent polls that must find an
 	// unannounced end for the batch to suspect a burst of them.
 	waitAllBurst = 0.1
@@ -90,16 +93,22 @@ func (f *forecast) init() {
 // from which queue.
 func (b *batch) plan(w *tracked) (float64, int) {
 	f := &b.model
-	gap := b.gapBound()
+	floor := b.floorGap()
 	s1 := w.polled.Seconds()
 	if w.fails > 0 || w.last == nil {
 		// After a transient failure: back off from the minimum interval,
-		// doubling per failure, up to the bound.
-		return s1 + min(b.minGap*math.Exp2(float64(w.fails)-1), gap), routine
+		// doubling per failure, up to the floor.
+		return s1 + min(b.minGap*math.Exp2(float64(w.fails)-1), floor), routine
 	}
 	price := f.price
 	c := b.cadenceOf(w)
 	left, known := b.stepsLeft(w)
+	gap := b.gapBound()
+	if w.steps == 0 || !known || b.unannounced() {
+		// The model does not predict this end: poll it at least as evenly
+		// as one Wait per id would with the whole budget.
+		gap = floor
+	}
 	if w.last.Status == StatusCancelling {
 		left, known, c = 1, true, min(c, 2)
 	}
@@ -138,12 +147,49 @@ func (b *batch) plan(w *tracked) (float64, int) {
 		due, q = d, routine
 	}
 	switch {
-	case due < s1+b.minGap:
-		due = s1 + b.minGap
+	case due < s1+b.shortest(w):
+		due = s1 + b.shortest(w)
 	case due > s1+gap:
 		due, q = s1+gap, urgent
 	}
 	return due, q
+}
+
+// shortest is the shortest interval after w's latest poll: with spare
+// budget of the batch's own (WithPollBudget), the minimum poll interval;
+// else what Wait would leave after the same history, its backoff since the
+// latest change at -20 % jitter, so that the shared limiter (or, without
+// one, the API) is never asked for more than one Wait per id would ask.
+func (b *batch) shortest(w *tracked) float64 {
+	if b.own != nil && b.spare() {
+		return b.minGap
+	}
+	return max(b.minGap, 0.8*min(b.minGap*math.Pow(1.5, float64(w.quiet)), b.maxGap))
+}
+
+// spare reports whether the batch's own budget has polls to spare: its
+// urgent polls are not late.
+func (b *batch) spare() bool {
+	q := b.queues[urgent]
+	return len(q) == 0 || b.since()-b.w[q[0]].due < waitAllLate/4
+}
+
+// floorGap is the longest gap between two polls of an id whose end the
+// model does not predict, in seconds: the maximum poll interval, or under
+// a budget the time to poll every active id once, if longer: the even
+// polling one Wait per id achieves with the whole budget.
+func (b *batch) floorGap() float64 {
+	gap := b.maxGap
+	if !math.IsInf(b.budget, 1) {
+		gap = max(gap, float64(b.active)/b.budget)
+	}
+	return gap
+}
+
+// unannounced reports whether the batch sees ends that its progress does
+// not announce often enough that no end can be taken as predicted.
+func (b *batch) unannounced() bool {
+	return b.earlyRate() > waitAllUnannounced
 }
 
 // windowDue returns when the expected delay of an end spread evenly over
@@ -157,13 +203,21 @@ func windowDue(lo, hi, price float64) float64 {
 	return lo + width/2 + price
 }
 
-// gapBound is the longest planned gap between two polls of one id, in
-// seconds: the maximum poll interval, or under a budget the time to poll
-// every active id waitAllFloorShare times, if longer.
+// gapBound is the longest planned gap between two polls of an id whose
+// end the model predicts, in seconds: the floor, or under a budget the
+// time to poll every active id waitAllFloorShare times if longer, but no
+// longer than the batch's invocations live (its mean cadence times its
+// mean steps), so that short invocations are not left for longer than
+// they run.
 func (b *batch) gapBound() float64 {
-	gap := b.maxGap
+	gap := b.floorGap()
 	if !math.IsInf(b.budget, 1) {
-		gap = max(gap, waitAllFloorShare*float64(b.active)/b.budget)
+		f := &b.model
+		life := math.Inf(1)
+		if f.cadN > 0 && f.totN > 0 {
+			life = f.cadSum / float64(f.cadN) * f.totSum / float64(f.totN)
+		}
+		gap = max(gap, min(waitAllFloorShare*float64(b.active)/b.budget, life))
 	}
 	return gap
 }
@@ -202,7 +256,10 @@ func (b *batch) earlyRate() float64 {
 // polled learns from a poll of w that found it still running.
 func (b *batch) polled(w *tracked, inv *Invocation, first, changed bool) {
 	b.notSurprised()
-	if changed {
+	if !changed {
+		w.quiet = min(w.quiet+1, math.MaxUint8)
+	} else {
+		w.quiet = 0
 		b.model.changes++
 		b.learn(w, inv, first)
 	}
