@@ -260,16 +260,15 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 	b.minGap, b.maxGap = b.cfg.pollMin.Seconds(), b.cfg.pollMax.Seconds()
 	b.active = len(b.w)
 	b.model.init()
-	// Every id's first poll is urgent, in the order given, at the pace of
-	// the budget: urgent polls of ids already seen come in between when
-	// they are due sooner. This first sweep's backlog is planned.
+	b.model.demand = float64(len(b.w)) / b.minGap // every id is new
+	// Every id's first poll is urgent and due at once, in the order given:
+	// an id never seen is the most overdue of all, so the first sweep goes
+	// at the budget's full pace, as one Wait per id's first polls do. Its
+	// backlog is planned.
 	q := make([]int32, len(b.w))
 	for i := range q {
 		q[i] = int32(i)
 		b.w[i].queue = urgent
-		if !math.IsInf(b.budget, 1) {
-			b.w[i].due = durationOf(float64(i) / b.budget)
-		}
 	}
 	b.queues[urgent] = q
 	if !math.IsInf(b.budget, 1) {
@@ -349,6 +348,7 @@ func (b *batch) dispatch(inFlightCap int) (time.Duration, bool) {
 		w.prev, w.polled = w.polled, now
 		b.inflight++
 		b.polls++
+		b.spend(now)
 		if b.workers < b.inflight {
 			b.workers++
 			b.wg.Add(1)
@@ -514,6 +514,7 @@ func (b *batch) lastOf(w *tracked) *Invocation {
 func (b *batch) end(w *tracked, inv *Invocation, err error, yield func(*Invocation, error) bool) bool {
 	w.state = ended
 	b.active--
+	b.model.demand -= b.waitRate(w)
 	b.record(inv, err)
 	w.last, w.lastErr = nil, nil                // the caller holds it now
 	return yield(inv, b.s.client.boundary(err)) // as Wait's, scrubbed and capped

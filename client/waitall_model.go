@@ -81,6 +81,9 @@ type forecast struct {
 	sweptAt     time.Duration
 	sweepEnds   time.Duration // when the last sweep's polls are all sent, at the budget's pace
 	offset      time.Duration // our clock minus the server's, at most
+	demand      float64       // polls per second one Wait per active id would send
+	credit      float64       // polls one Wait per id would have sent, less the batch's
+	creditAt    time.Duration
 	offsetKnown bool
 }
 
@@ -103,11 +106,14 @@ func (b *batch) plan(w *tracked) (float64, int) {
 	price := f.price
 	c := b.cadenceOf(w)
 	left, known := b.stepsLeft(w)
-	gap := b.gapBound()
-	if w.steps == 0 || !known || b.unannounced() {
+	gap, least := b.gapBound(), b.minGap
+	if w.steps == 0 || w.byAge || !known || b.unannounced() {
 		// The model does not predict this end: poll it at least as evenly
-		// as one Wait per id would with the whole budget.
-		gap = floor
+		// as one Wait per id would with the whole budget, and no sooner
+		// than Wait would.
+		gap, least = floor, b.waitShortest(w)
+	} else if !b.spare() {
+		least = b.waitShortest(w)
 	}
 	if w.last.Status == StatusCancelling {
 		left, known, c = 1, true, min(c, 2)
@@ -147,31 +153,56 @@ func (b *batch) plan(w *tracked) (float64, int) {
 		due, q = d, routine
 	}
 	switch {
-	case due < s1+b.shortest(w):
-		due = s1 + b.shortest(w)
+	case due < s1+least:
+		due = s1 + least
 	case due > s1+gap:
 		due, q = s1+gap, urgent
 	}
 	return due, q
 }
 
-// shortest is the shortest interval after w's latest poll: with spare
-// budget of the batch's own (WithPollBudget), the minimum poll interval;
-// else what Wait would leave after the same history, its backoff since the
-// latest change at -20 % jitter, so that the shared limiter (or, without
-// one, the API) is never asked for more than one Wait per id would ask.
-func (b *batch) shortest(w *tracked) float64 {
-	if b.own != nil && b.spare() {
-		return b.minGap
-	}
-	return max(b.minGap, 0.8*min(b.minGap*math.Pow(1.5, float64(w.quiet)), b.maxGap))
+// waitShortest is the shortest interval Wait would leave after w's latest
+// poll, after the same history: its backoff since the latest change at
+// -20 % jitter. An id whose end the model does not predict, or any id
+// without spare budget, is polled no sooner, so that the shared limiter
+// (or, without one, the API) is never asked for more than one Wait per id
+// would ask.
+func (b *batch) waitShortest(w *tracked) float64 {
+	return max(b.minGap, 0.8*b.waitInterval(w))
 }
 
-// spare reports whether the batch's own budget has polls to spare: its
-// urgent polls are not late.
+// waitInterval is Wait's interval after the same history as w's, without
+// jitter: its backoff since the latest change.
+func (b *batch) waitInterval(w *tracked) float64 {
+	return min(b.minGap*math.Pow(1.5, float64(w.quiet)), b.maxGap)
+}
+
+// waitRate is the polls per second one Wait would send for w.
+func (b *batch) waitRate(w *tracked) float64 { return 1 / b.waitInterval(w) }
+
+// spare reports whether the batch may poll a predicted end sooner than
+// Wait would: the budget is its own (WithPollBudget); or one Wait per id
+// would ask the client's rate limiter for more than it gives, so that
+// taking all of it takes no more than they would; or, without a limit, the
+// batch has sent fewer polls than one Wait per id would have by now.
 func (b *batch) spare() bool {
-	q := b.queues[urgent]
-	return len(q) == 0 || b.since()-b.w[q[0]].due < waitAllLate/4
+	switch {
+	case b.own != nil:
+		return true
+	case math.IsInf(b.budget, 1):
+		return b.model.credit > 0
+	default:
+		return b.model.demand > b.budget
+	}
+}
+
+// spend charges one poll sent at now against the polls one Wait per id
+// would have sent by then (without a limit, the batch's only bound).
+func (b *batch) spend(now time.Duration) {
+	f := &b.model
+	f.credit += f.demand*(now-f.creditAt).Seconds() - 1
+	f.credit = min(f.credit, f.demand*b.maxGap)
+	f.creditAt = now
 }
 
 // floorGap is the longest gap between two polls of an id whose end the
@@ -256,10 +287,15 @@ func (b *batch) earlyRate() float64 {
 // polled learns from a poll of w that found it still running.
 func (b *batch) polled(w *tracked, inv *Invocation, first, changed bool) {
 	b.notSurprised()
+	f := &b.model
+	f.demand -= b.waitRate(w)
 	if !changed {
 		w.quiet = min(w.quiet+1, math.MaxUint8)
 	} else {
 		w.quiet = 0
+	}
+	f.demand += b.waitRate(w)
+	if changed {
 		b.model.changes++
 		b.learn(w, inv, first)
 	}

@@ -414,7 +414,8 @@ func TestWaitAllStalled(t *testing.T) {
 		opts []client.Option
 	}{
 		{"no limit", nil},
-		{"shared limit", []client.Option{client.WithRateLimit(scenarioRPS, scenarioBurst)}},
+		// A shared limit the Waits would not run dry (20 at 0.5 s, 40/s).
+		{"shared limit", []client.Option{client.WithRateLimit(50, 1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
