@@ -131,7 +131,7 @@ const (
 	routine = 1 // a poll to measure a cadence, an unannounced end, a retry
 )
 
-// tracked is what WaitAll keeps per id: 96 bytes besides the id itself and
+// tracked is what WaitAll keeps per id: 112 bytes besides the id itself and
 // the last invocation observed (which a *WaitError reports). Times are
 // since the batch began.
 type tracked struct {
@@ -143,6 +143,7 @@ type tracked struct {
 	prev    time.Duration // when the poll before it was sent
 	changed time.Duration // when its current state began, as estimated
 	due     time.Duration // when it is to be polled next
+	seen    time.Duration // when the poll that saw its current state was sent
 
 	cadence float32 // its own measure of seconds per step; 0 if none yet
 	price   float32 // the batch's price when its due time was set
@@ -151,6 +152,7 @@ type tracked struct {
 	steps   uint16  // how many steps its cadence was measured over
 	fails   uint8   // consecutive transient poll failures
 	quiet   uint8   // polls since the one that saw its latest change
+	rate    float32 // the polls a second one Wait would send for it, as last estimated
 	state   uint8
 	queue   uint8 // urgent or routine, while queued
 	guessed bool  // changed is a guess: the state began before the first poll
@@ -261,14 +263,19 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 	b.active = len(b.w)
 	b.model.init()
 	b.model.demand = float64(len(b.w)) / b.minGap // every id is new
-	// Every id's first poll is urgent and due at once, in the order given:
-	// an id never seen is the most overdue of all, so the first sweep goes
-	// at the budget's full pace, as one Wait per id's first polls do. Its
-	// backlog is planned.
+	for i := range b.w {
+		b.w[i].rate = float32(1 / b.minGap)
+	}
+	// Every id's first poll is urgent, in the order given, at the pace of
+	// the budget: urgent polls of ids already seen come in between when
+	// they are due sooner. This first sweep's backlog is planned.
 	q := make([]int32, len(b.w))
 	for i := range q {
 		q[i] = int32(i)
 		b.w[i].queue = urgent
+		if !math.IsInf(b.budget, 1) {
+			b.w[i].due = durationOf(float64(i) / b.budget)
+		}
 	}
 	b.queues[urgent] = q
 	if !math.IsInf(b.budget, 1) {
@@ -327,12 +334,17 @@ func (b *batch) dispatch(inFlightCap int) (time.Duration, bool) {
 			return b.paused - now, true
 		}
 		q, wait := b.next(now)
+		early := false
 		if q < 0 {
-			return wait, wait > 0
+			// Nothing is due: spare budget polls the id due soonest
+			// ahead of its time, rather than leaving the budget idle.
+			if q, early = b.ahead(now); q < 0 {
+				return wait, wait > 0
+			}
 		}
 		i := b.queues[q][0]
 		w := &b.w[i]
-		if w.price > 0 && b.model.price > 2*float64(w.price) {
+		if !early && w.price > 0 && b.model.price > 2*float64(w.price) {
 			// Planned when polls were cheaper: plan it again at today's
 			// price, which can only put it later. (A first poll has no
 			// plan.)
@@ -340,8 +352,12 @@ func (b *batch) dispatch(inFlightCap int) (time.Duration, bool) {
 			b.schedule(w, i, now)
 			continue
 		}
-		if wait := b.token(); wait > 0 {
-			return wait, true
+		if tw := b.token(); tw > 0 {
+			if early && wait > 0 {
+				// A poll that falls due meanwhile wakes the loop too.
+				tw = min(tw, wait)
+			}
+			return tw, true
 		}
 		b.pop(q)
 		w.state = inFlight
@@ -514,7 +530,7 @@ func (b *batch) lastOf(w *tracked) *Invocation {
 func (b *batch) end(w *tracked, inv *Invocation, err error, yield func(*Invocation, error) bool) bool {
 	w.state = ended
 	b.active--
-	b.model.demand -= b.waitRate(w)
+	b.model.demand -= float64(w.rate)
 	b.record(inv, err)
 	w.last, w.lastErr = nil, nil                // the caller holds it now
 	return yield(inv, b.s.client.boundary(err)) // as Wait's, scrubbed and capped

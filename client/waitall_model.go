@@ -57,9 +57,13 @@ const (
 	// waitAllSpread is the prior relative error of a predicted end (in
 	// cadences per √step left), before the batch has measured its own.
 	waitAllSpread = 0.3
+	// waitAllCredit is how long, without a limit, the polls one Wait per
+	// id would have sent and the batch did not may be kept to spend on
+	// predicted ends.
+	waitAllCredit = time.Minute
 	// waitAllUnannounced is the rate of unannounced ends per change
 	// above which every id is polled at the floor's pace at least.
-	waitAllUnannounced = 0.02
+	waitAllUnannounced = 0.012
 	// waitAllBurst is the share of recent polls that must find an
 	// unannounced end for the batch to suspect a burst of them.
 	waitAllBurst = 0.1
@@ -161,6 +165,31 @@ func (b *batch) plan(w *tracked) (float64, int) {
 	return due, q
 }
 
+// ahead returns the queue whose first id spare budget may poll now, ahead
+// of its due time, and true; or -1 and false. Only under a finite budget
+// that is spare, and only an id that has waited Wait's shortest interval
+// (the minimum, if its end is predicted): the floor's even polling, at the
+// budget's whole pace.
+func (b *batch) ahead(now time.Duration) (int, bool) {
+	if math.IsInf(b.budget, 1) || !b.spare() {
+		return -1, false
+	}
+	q := -1
+	for k := range b.queues {
+		if len(b.queues[k]) > 0 && (q < 0 || b.less(b.queues[k][0], b.queues[q][0])) {
+			q = k
+		}
+	}
+	if q < 0 {
+		return -1, false
+	}
+	w := &b.w[b.queues[q][0]]
+	if w.last == nil || now-w.polled < durationOf(b.waitShortest(w)) {
+		return -1, false
+	}
+	return q, true
+}
+
 // waitShortest is the shortest interval Wait would leave after w's latest
 // poll, after the same history: its backoff since the latest change at
 // -20 % jitter. An id whose end the model does not predict, or any id
@@ -176,9 +205,6 @@ func (b *batch) waitShortest(w *tracked) float64 {
 func (b *batch) waitInterval(w *tracked) float64 {
 	return min(b.minGap*math.Pow(1.5, float64(w.quiet)), b.maxGap)
 }
-
-// waitRate is the polls per second one Wait would send for w.
-func (b *batch) waitRate(w *tracked) float64 { return 1 / b.waitInterval(w) }
 
 // spare reports whether the batch may poll a predicted end sooner than
 // Wait would: the budget is its own (WithPollBudget); or one Wait per id
@@ -201,7 +227,7 @@ func (b *batch) spare() bool {
 func (b *batch) spend(now time.Duration) {
 	f := &b.model
 	f.credit += f.demand*(now-f.creditAt).Seconds() - 1
-	f.credit = min(f.credit, f.demand*b.maxGap)
+	f.credit = min(f.credit, f.demand*waitAllCredit.Seconds())
 	f.creditAt = now
 }
 
@@ -235,20 +261,12 @@ func windowDue(lo, hi, price float64) float64 {
 }
 
 // gapBound is the longest planned gap between two polls of an id whose
-// end the model predicts, in seconds: the floor, or under a budget the
-// time to poll every active id waitAllFloorShare times if longer, but no
-// longer than the batch's invocations live (its mean cadence times its
-// mean steps), so that short invocations are not left for longer than
-// they run.
+// end the model predicts, in seconds: the floor, or under a budget the time
+// to poll every active id waitAllFloorShare times, if longer.
 func (b *batch) gapBound() float64 {
 	gap := b.floorGap()
 	if !math.IsInf(b.budget, 1) {
-		f := &b.model
-		life := math.Inf(1)
-		if f.cadN > 0 && f.totN > 0 {
-			life = f.cadSum / float64(f.cadN) * f.totSum / float64(f.totN)
-		}
-		gap = max(gap, min(waitAllFloorShare*float64(b.active)/b.budget, life))
+		gap = max(gap, waitAllFloorShare*float64(b.active)/b.budget)
 	}
 	return gap
 }
@@ -287,18 +305,20 @@ func (b *batch) earlyRate() float64 {
 // polled learns from a poll of w that found it still running.
 func (b *batch) polled(w *tracked, inv *Invocation, first, changed bool) {
 	b.notSurprised()
-	f := &b.model
-	f.demand -= b.waitRate(w)
 	if !changed {
 		w.quiet = min(w.quiet+1, math.MaxUint8)
 	} else {
-		w.quiet = 0
-	}
-	f.demand += b.waitRate(w)
-	if changed {
+		w.quiet, w.seen = 0, w.polled
 		b.model.changes++
 		b.learn(w, inv, first)
 	}
+	// One Wait's polls a second for w now: its interval after the time
+	// since it saw the change, had nothing slowed it (lo, lo·1.5, ... add
+	// up to 2·(lo·1.5^k - lo)).
+	f := &b.model
+	f.demand -= float64(w.rate)
+	w.rate = float32(1 / min(b.minGap+(w.polled-w.seen).Seconds()/2, b.maxGap))
+	f.demand += float64(w.rate)
 }
 
 // ended learns from w's end, seen by the poll sent at w.polled: how far it
