@@ -351,12 +351,31 @@ func (b *batch) ended(w *tracked, inv *Invocation, first bool, now time.Duration
 		b.notSurprised()
 		return
 	}
+	was := b.unannounced()
 	f.early++
+	if !was && b.unannounced() {
+		b.floorAll()
+	}
 	f.recentEarly += (1 - f.recentEarly) / 16
 	f.burstFrom = max(f.burstFrom, durationOf(end))
 	if f.recentEarly >= waitAllBurst && f.burstFrom > f.swept && (f.sweptAt == 0 || now-f.sweptAt >= time.Second) {
 		b.sweep(now)
 	}
+}
+
+// floorAll brings every planned poll within the floor of the poll before
+// it: once ends come unannounced, no end is predicted, and plans made
+// before may leave an id unpolled for longer.
+func (b *batch) floorAll() {
+	floor := durationOf(b.floorGap())
+	for q := range b.queues {
+		for _, i := range b.queues[q] {
+			if w := &b.w[i]; w.last != nil && w.due > w.polled+floor {
+				w.due, w.queue = w.polled+floor, urgent
+			}
+		}
+	}
+	b.requeue()
 }
 
 // notSurprised notes a poll that found no unannounced end.
