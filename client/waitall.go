@@ -51,7 +51,11 @@ func WithPollBudget(rps float64) WaitOption {
 // pauses the whole batch. WithPollInterval's minimum is the shortest
 // interval between two polls of one invocation, and its maximum the bound
 // on the longest; under a budget, that bound is at least the time to poll
-// every invocation 4 times (4·len(ids)/budget). WithMaxWait bounds the
+// every invocation once (len(ids)/budget) for an end the model does not
+// predict, 4 times for one it does. Without a WithPollBudget of its own,
+// WaitAll polls no invocation sooner than Wait would after the same
+// history unless one Wait per id would ask the client's rate limit (or,
+// without one, the API) for at least as much. WithMaxWait bounds the
 // wait for each invocation and ctx bounds them all: when either runs out,
 // every invocation still waited for is yielded with its *WaitError (those
 // whose poll was in flight first, then in the order of ids). WithProgress

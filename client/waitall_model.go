@@ -36,8 +36,16 @@ import (
 // rate of them; a run of them is taken for a burst (a batch cancelled, a
 // runtime lost), and every id not polled since it began is polled at once.
 // Under a budget, the price rises while urgent polls fall behind, which
-// thins every id's polls by the square root of the rise, and a floor polls
-// every id at least once per gap bound.
+// thins every id's polls by the square root of the rise.
+//
+// The floor: an id whose end is not predicted (cadence unmeasured, total
+// unknown, or the batch seeing unannounced ends) is polled at least every
+// max(WithPollInterval's maximum, N/budget), the even polling one Wait per
+// id achieves with the whole budget; a predicted one within
+// max(floor, 4·N/budget). Spare budget is never left idle while an id has
+// waited Wait's shortest interval. Without spare budget, and always for an
+// end not predicted, no id is polled sooner than Wait would poll it after
+// the same history (see spare and waitShortest).
 
 // Tuning constants. TestWaitAllScenarios measures them; see the README.
 const (
