@@ -471,3 +471,49 @@ func TestWaitAllStalled(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitAllNoIdleBudget waits for 200 invocations that never change under
+// a budget they saturate (200 polled every Wait's 4 s at the least would
+// ask 50/s of 20/s): the floor has every id due, so the budget is spent
+// whole (95 % at least), and still no id is polled sooner than Wait would.
+func TestWaitAllNoIdleBudget(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		opts  []client.Option
+		wopts []client.WaitOption
+	}{
+		{"WithPollBudget", nil, []client.WaitOption{client.WithPollBudget(scenarioRPS)}},
+		{"shared limit", []client.Option{client.WithRateLimit(scenarioRPS, scenarioBurst)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const n, maxWait = 200, time.Minute
+			plans := make([]plan, n)
+			for i := range plans {
+				plans[i] = plan{durations: []time.Duration{0, time.Hour, time.Hour, time.Hour}, final: client.StatusSucceeded, noTimes: true}
+			}
+			synctest.Test(t, func(t *testing.T) {
+				f, ids := newFakeAPI(t, plans)
+				c := f.client(t, tc.opts...)
+				for range c.Invocations.WaitAll(t.Context(), ids, append(tc.wopts, client.WithMaxWait(maxWait))...) {
+				}
+				if got, want := f.requests(), int(0.95*scenarioRPS*maxWait.Seconds()); got < want {
+					t.Errorf("%d requests in %v, want at least %d: the budget was left idle while ids were due", got, maxWait, want)
+				}
+				if most := f.busiestSecond(); most > scenarioRPS {
+					t.Errorf("%d requests in one second, over the budget", most)
+				}
+				for _, id := range ids {
+					polls := f.pollsOf(id)
+					for k := 1; k < len(polls); k++ {
+						if gap, want := polls[k]-polls[k-1], waitShortest(k-1, client.DefaultPollMin, client.DefaultPollMax); gap < want-time.Millisecond {
+							t.Errorf("%s: poll %d came %v after the one before, sooner than Wait's %v", id[len(id)-4:], k, gap, want)
+							break
+						}
+					}
+				}
+			})
+		})
+	}
+}
