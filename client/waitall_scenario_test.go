@@ -464,6 +464,7 @@ func TestWaitAllStalled(t *testing.T) {
 						}
 					}
 				}
+				t.Logf("%d requests for %d stalled ids in %v; one Wait per id at its shortest intervals: %d", f.requests(), n, maxWait, least)
 				if got := f.requests(); got > least {
 					t.Errorf("%d requests, more than the %d of one Wait per id at its shortest intervals", got, least)
 				}
