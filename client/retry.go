@@ -152,6 +152,12 @@ type boundedBackOff struct {
 	backoff.ExponentialBackOff
 	lo, hi time.Duration
 	floor  time.Duration // a server's Retry-After for the next delay only
+
+	// random, when set, draws the jitter (a tests' seeded source) instead
+	// of math/rand/v2's global one; jitter is then the randomization
+	// factor, and the embedded backoff's is 0.
+	random func() float64
+	jitter float64
 }
 
 func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *boundedBackOff {
@@ -162,6 +168,13 @@ func newBoundedBackOff(lo, hi time.Duration, multiplier, jitter float64) *bounde
 	return b
 }
 
+// seed makes the jitter come from random, a function returning values in
+// [0, 1).
+func (b *boundedBackOff) seed(random func() float64) {
+	b.random, b.jitter = random, b.RandomizationFactor
+	b.RandomizationFactor = 0
+}
+
 // atLeast makes the next delay at least d: a server's Retry-After can
 // lengthen a delay (up to the Retry-After cap), never shorten it.
 func (b *boundedBackOff) atLeast(d time.Duration) { b.floor = d }
@@ -169,7 +182,11 @@ func (b *boundedBackOff) atLeast(d time.Duration) { b.floor = d }
 // NextBackOff returns the next delay, clamped to [lo, hi], or the pending
 // atLeast floor if that is longer.
 func (b *boundedBackOff) NextBackOff() time.Duration {
-	d := max(b.lo, min(b.ExponentialBackOff.NextBackOff(), b.hi))
+	d := b.ExponentialBackOff.NextBackOff()
+	if b.random != nil {
+		d = time.Duration(float64(d) * (1 + b.jitter*(2*b.random()-1)))
+	}
+	d = max(b.lo, min(d, b.hi))
 	d, b.floor = max(d, b.floor), 0
 	return d
 }

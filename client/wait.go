@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"time"
@@ -34,6 +36,11 @@ type waitConfig struct {
 	budget           float64  // WithPollBudget, for WaitAll; 0 if none
 	callOpts         []Option // WithRequestOptions: applied to every poll
 	call             *config  // the polls' configuration: the client's with callOpts applied
+
+	// jitterSeed, when seeded, seeds the jitter of Watch's backoff (with
+	// the id): tests set it to repeat a run of many Waits exactly.
+	jitterSeed uint64
+	seeded     bool
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.
@@ -238,6 +245,11 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			defer cancel()
 		}
 		poll := newBoundedBackOff(cfg.pollMin, cfg.pollMax, 1.5, 0.2)
+		if cfg.seeded {
+			h := fnv.New64a()
+			h.Write([]byte(id))
+			poll.seed(rand.New(rand.NewPCG(cfg.jitterSeed, h.Sum64())).Float64)
+		}
 
 		// One span for the whole wait; each poll's Get span is its child.
 		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",

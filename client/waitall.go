@@ -51,7 +51,11 @@ func WithPollBudget(rps float64) WaitOption {
 // pauses the whole batch. WithPollInterval's minimum is the shortest
 // interval between two polls of one invocation, and its maximum the bound
 // on the longest; under a budget, that bound is at least the time to poll
-// every invocation 4 times (4·len(ids)/budget). WithMaxWait bounds the
+// every invocation once (len(ids)/budget) for an end the model does not
+// predict, 4 times for one it does. Without a WithPollBudget of its own,
+// WaitAll polls no invocation sooner than Wait would after the same
+// history unless one Wait per id would ask the client's rate limit (or,
+// without one, the API) for at least as much. WithMaxWait bounds the
 // wait for each invocation and ctx bounds them all: when either runs out,
 // every invocation still waited for is yielded with its *WaitError (those
 // whose poll was in flight first, then in the order of ids). WithProgress
@@ -108,7 +112,7 @@ const (
 	routine = 1 // a poll to measure a cadence, an unannounced end, a retry
 )
 
-// tracked is what WaitAll keeps per id: 96 bytes besides the id itself and
+// tracked is what WaitAll keeps per id: 112 bytes besides the id itself and
 // the last invocation observed (which a *WaitError reports). Times are
 // since the batch began.
 type tracked struct {
@@ -120,6 +124,7 @@ type tracked struct {
 	prev    time.Duration // when the poll before it was sent
 	changed time.Duration // when its current state began, as estimated
 	due     time.Duration // when it is to be polled next
+	seen    time.Duration // when the poll that saw its current state was sent
 
 	cadence float32 // its own measure of seconds per step; 0 if none yet
 	price   float32 // the batch's price when its due time was set
@@ -127,6 +132,8 @@ type tracked struct {
 	total   int32   // the steps it runs in all; 0 if unknown
 	steps   uint16  // how many steps its cadence was measured over
 	fails   uint8   // consecutive transient poll failures
+	quiet   uint8   // polls since the one that saw its latest change
+	rate    float32 // the polls a second one Wait would send for it, as last estimated
 	state   uint8
 	queue   uint8 // urgent or routine, while queued
 	guessed bool  // changed is a guess: the state began before the first poll
@@ -236,6 +243,10 @@ func (b *batch) run(ctx context.Context, yield func(*Invocation, error) bool) {
 	b.minGap, b.maxGap = b.cfg.pollMin.Seconds(), b.cfg.pollMax.Seconds()
 	b.active = len(b.w)
 	b.model.init()
+	b.model.demand = float64(len(b.w)) / b.minGap // every id is new
+	for i := range b.w {
+		b.w[i].rate = float32(1 / b.minGap)
+	}
 	// Every id's first poll is urgent, in the order given, at the pace of
 	// the budget: urgent polls of ids already seen come in between when
 	// they are due sooner. This first sweep's backlog is planned.
@@ -304,12 +315,17 @@ func (b *batch) dispatch(inFlightCap int) (time.Duration, bool) {
 			return b.paused - now, true
 		}
 		q, wait := b.next(now)
+		early := false
 		if q < 0 {
-			return wait, wait > 0
+			// Nothing is due: spare budget polls the id due soonest
+			// ahead of its time, rather than leaving the budget idle.
+			if q, early = b.ahead(now); q < 0 {
+				return wait, wait > 0
+			}
 		}
 		i := b.queues[q][0]
 		w := &b.w[i]
-		if w.price > 0 && b.model.price > 2*float64(w.price) {
+		if !early && w.price > 0 && b.model.price > 2*float64(w.price) {
 			// Planned when polls were cheaper: plan it again at today's
 			// price, which can only put it later. (A first poll has no
 			// plan.)
@@ -317,14 +333,19 @@ func (b *batch) dispatch(inFlightCap int) (time.Duration, bool) {
 			b.schedule(w, i, now)
 			continue
 		}
-		if wait := b.token(); wait > 0 {
-			return wait, true
+		if tw := b.token(); tw > 0 {
+			if early && wait > 0 {
+				// A poll that falls due meanwhile wakes the loop too.
+				tw = min(tw, wait)
+			}
+			return tw, true
 		}
 		b.pop(q)
 		w.state = inFlight
 		w.prev, w.polled = w.polled, now
 		b.inflight++
 		b.polls++
+		b.spend(now)
 		if b.workers < b.inflight {
 			b.workers++
 			b.wg.Add(1)
@@ -492,6 +513,7 @@ func (b *batch) lastOf(w *tracked) *Invocation {
 func (b *batch) end(w *tracked, inv *Invocation, err error, yield func(*Invocation, error) bool) bool {
 	w.state = ended
 	b.active--
+	b.model.demand -= float64(w.rate)
 	b.record(inv, err)
 	w.last, w.lastErr = nil, nil                // the caller holds it now
 	return yield(inv, b.s.client.boundary(err)) // as Wait's, scrubbed and capped

@@ -36,8 +36,16 @@ import (
 // rate of them; a run of them is taken for a burst (a batch cancelled, a
 // runtime lost), and every id not polled since it began is polled at once.
 // Under a budget, the price rises while urgent polls fall behind, which
-// thins every id's polls by the square root of the rise, and a floor polls
-// every id at least once per gap bound.
+// thins every id's polls by the square root of the rise.
+//
+// The floor: an id whose end is not predicted (cadence unmeasured, total
+// unknown, or the batch seeing unannounced ends) is polled at least every
+// max(WithPollInterval's maximum, N/budget), the even polling one Wait per
+// id achieves with the whole budget; a predicted one within
+// max(floor, 4·N/budget). Spare budget is never left idle while an id has
+// waited Wait's shortest interval. Without spare budget, and always for an
+// end not predicted, no id is polled sooner than Wait would poll it after
+// the same history (see spare and waitShortest).
 
 // Tuning constants. TestWaitAllScenarios measures them; see the README.
 const (
@@ -57,6 +65,13 @@ const (
 	// waitAllSpread is the prior relative error of a predicted end (in
 	// cadences per √step left), before the batch has measured its own.
 	waitAllSpread = 0.3
+	// waitAllCredit is how long, without a limit, the polls one Wait per
+	// id would have sent and the batch did not may be kept to spend on
+	// predicted ends.
+	waitAllCredit = time.Minute
+	// waitAllUnannounced is the rate of unannounced ends per change
+	// above which every id is polled at the floor's pace at least.
+	waitAllUnannounced = 0.012
 	// waitAllBurst is the share of recent polls that must find an
 	// unannounced end for the batch to suspect a burst of them.
 	waitAllBurst = 0.1
@@ -78,6 +93,9 @@ type forecast struct {
 	sweptAt     time.Duration
 	sweepEnds   time.Duration // when the last sweep's polls are all sent, at the budget's pace
 	offset      time.Duration // our clock minus the server's, at most
+	demand      float64       // polls per second one Wait per active id would send
+	credit      float64       // polls one Wait per id would have sent, less the batch's
+	creditAt    time.Duration
 	offsetKnown bool
 }
 
@@ -90,16 +108,25 @@ func (f *forecast) init() {
 // from which queue.
 func (b *batch) plan(w *tracked) (float64, int) {
 	f := &b.model
-	gap := b.gapBound()
+	floor := b.floorGap()
 	s1 := w.polled.Seconds()
 	if w.fails > 0 || w.last == nil {
 		// After a transient failure: back off from the minimum interval,
-		// doubling per failure, up to the bound.
-		return s1 + min(b.minGap*math.Exp2(float64(w.fails)-1), gap), routine
+		// doubling per failure, up to the floor.
+		return s1 + min(b.minGap*math.Exp2(float64(w.fails)-1), floor), routine
 	}
 	price := f.price
 	c := b.cadenceOf(w)
 	left, known := b.stepsLeft(w)
+	gap, least := b.gapBound(), b.minGap
+	if w.steps == 0 || w.byAge || !known || b.unannounced() {
+		// The model does not predict this end: poll it at least as evenly
+		// as one Wait per id would with the whole budget, and no sooner
+		// than Wait would.
+		gap, least = floor, b.waitShortest(w)
+	} else if !b.spare() {
+		least = b.waitShortest(w)
+	}
 	if w.last.Status == StatusCancelling {
 		left, known, c = 1, true, min(c, 2)
 	}
@@ -138,12 +165,96 @@ func (b *batch) plan(w *tracked) (float64, int) {
 		due, q = d, routine
 	}
 	switch {
-	case due < s1+b.minGap:
-		due = s1 + b.minGap
+	case due < s1+least:
+		due = s1 + least
 	case due > s1+gap:
 		due, q = s1+gap, urgent
 	}
 	return due, q
+}
+
+// ahead returns the queue whose first id spare budget may poll now, ahead
+// of its due time, and true; or -1 and false. Only under a finite budget
+// that is spare, and only an id that has waited Wait's shortest interval
+// (the minimum, if its end is predicted): the floor's even polling, at the
+// budget's whole pace.
+func (b *batch) ahead(now time.Duration) (int, bool) {
+	if math.IsInf(b.budget, 1) || !b.spare() {
+		return -1, false
+	}
+	q := -1
+	for k := range b.queues {
+		if len(b.queues[k]) > 0 && (q < 0 || b.less(b.queues[k][0], b.queues[q][0])) {
+			q = k
+		}
+	}
+	if q < 0 {
+		return -1, false
+	}
+	w := &b.w[b.queues[q][0]]
+	if w.last == nil || now-w.polled < durationOf(b.waitShortest(w)) {
+		return -1, false
+	}
+	return q, true
+}
+
+// waitShortest is the shortest interval Wait would leave after w's latest
+// poll, after the same history: its backoff since the latest change at
+// -20 % jitter. An id whose end the model does not predict, or any id
+// without spare budget, is polled no sooner, so that the shared limiter
+// (or, without one, the API) is never asked for more than one Wait per id
+// would ask.
+func (b *batch) waitShortest(w *tracked) float64 {
+	return max(b.minGap, 0.8*b.waitInterval(w))
+}
+
+// waitInterval is Wait's interval after the same history as w's, without
+// jitter: its backoff since the latest change.
+func (b *batch) waitInterval(w *tracked) float64 {
+	return min(b.minGap*math.Pow(1.5, float64(w.quiet)), b.maxGap)
+}
+
+// spare reports whether the batch may poll a predicted end sooner than
+// Wait would: the budget is its own (WithPollBudget); or one Wait per id
+// would ask the client's rate limiter for more than it gives, so that
+// taking all of it takes no more than they would; or, without a limit, the
+// batch has sent fewer polls than one Wait per id would have by now.
+func (b *batch) spare() bool {
+	switch {
+	case b.own != nil:
+		return true
+	case math.IsInf(b.budget, 1):
+		return b.model.credit > 0
+	default:
+		return b.model.demand > b.budget
+	}
+}
+
+// spend charges one poll sent at now against the polls one Wait per id
+// would have sent by then (without a limit, the batch's only bound).
+func (b *batch) spend(now time.Duration) {
+	f := &b.model
+	f.credit += f.demand*(now-f.creditAt).Seconds() - 1
+	f.credit = min(f.credit, f.demand*waitAllCredit.Seconds())
+	f.creditAt = now
+}
+
+// floorGap is the longest gap between two polls of an id whose end the
+// model does not predict, in seconds: the maximum poll interval, or under
+// a budget the time to poll every active id once, if longer: the even
+// polling one Wait per id achieves with the whole budget.
+func (b *batch) floorGap() float64 {
+	gap := b.maxGap
+	if !math.IsInf(b.budget, 1) {
+		gap = max(gap, float64(b.active)/b.budget)
+	}
+	return gap
+}
+
+// unannounced reports whether the batch sees ends that its progress does
+// not announce often enough that no end can be taken as predicted.
+func (b *batch) unannounced() bool {
+	return b.earlyRate() > waitAllUnannounced
 }
 
 // windowDue returns when the expected delay of an end spread evenly over
@@ -157,11 +268,11 @@ func windowDue(lo, hi, price float64) float64 {
 	return lo + width/2 + price
 }
 
-// gapBound is the longest planned gap between two polls of one id, in
-// seconds: the maximum poll interval, or under a budget the time to poll
-// every active id waitAllFloorShare times, if longer.
+// gapBound is the longest planned gap between two polls of an id whose
+// end the model predicts, in seconds: the floor, or under a budget the time
+// to poll every active id waitAllFloorShare times, if longer.
 func (b *batch) gapBound() float64 {
-	gap := b.maxGap
+	gap := b.floorGap()
 	if !math.IsInf(b.budget, 1) {
 		gap = max(gap, waitAllFloorShare*float64(b.active)/b.budget)
 	}
@@ -202,10 +313,20 @@ func (b *batch) earlyRate() float64 {
 // polled learns from a poll of w that found it still running.
 func (b *batch) polled(w *tracked, inv *Invocation, first, changed bool) {
 	b.notSurprised()
-	if changed {
+	if !changed {
+		w.quiet = min(w.quiet+1, math.MaxUint8)
+	} else {
+		w.quiet, w.seen = 0, w.polled
 		b.model.changes++
 		b.learn(w, inv, first)
 	}
+	// One Wait's polls a second for w now: its interval after the time
+	// since it saw the change, had nothing slowed it (lo, lo·1.5, ... add
+	// up to 2·(lo·1.5^k - lo)).
+	f := &b.model
+	f.demand -= float64(w.rate)
+	w.rate = float32(1 / min(b.minGap+(w.polled-w.seen).Seconds()/2, b.maxGap))
+	f.demand += float64(w.rate)
 }
 
 // ended learns from w's end, seen by the poll sent at w.polled: how far it
@@ -238,12 +359,31 @@ func (b *batch) ended(w *tracked, inv *Invocation, first bool, now time.Duration
 		b.notSurprised()
 		return
 	}
+	was := b.unannounced()
 	f.early++
+	if !was && b.unannounced() {
+		b.floorAll()
+	}
 	f.recentEarly += (1 - f.recentEarly) / 16
 	f.burstFrom = max(f.burstFrom, durationOf(end))
 	if f.recentEarly >= waitAllBurst && f.burstFrom > f.swept && (f.sweptAt == 0 || now-f.sweptAt >= time.Second) {
 		b.sweep(now)
 	}
+}
+
+// floorAll brings every planned poll within the floor of the poll before
+// it: once ends come unannounced, no end is predicted, and plans made
+// before may leave an id unpolled for longer.
+func (b *batch) floorAll() {
+	floor := durationOf(b.floorGap())
+	for q := range b.queues {
+		for _, i := range b.queues[q] {
+			if w := &b.w[i]; w.last != nil && w.due > w.polled+floor {
+				w.due, w.queue = w.polled+floor, urgent
+			}
+		}
+	}
+	b.requeue()
 }
 
 // notSurprised notes a poll that found no unannounced end.
