@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -54,8 +53,9 @@ type Doer interface {
 // safe for concurrent use, and its connection pool and rate limiter are
 // shared by every call.
 type Client struct {
+	// Services holds one field per service of the spec (generated):
 	// Invocations reads durable invocations and waits for them to finish.
-	Invocations *InvocationsService
+	Services
 
 	// cfg and redact hold the API key two pointers deep (a secret is a
 	// pointer itself): fmt prints a pointer inside a struct as an address,
@@ -352,20 +352,8 @@ func New(opts ...Option) (*Client, error) {
 		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
 	}
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
-	c.Invocations = &InvocationsService{client: c}
+	c.Services.init(c)
 	return c, nil
-}
-
-// getRequest builds GET /v1/invocations/{id} on the base URL parsed once,
-// with id escaped as one path segment, as the generated builder escapes it
-// (which parses the base URL again on every call).
-func (c *Client) getRequest(ctx context.Context, id string) *http.Request {
-	u := *c.base
-	u.Path = c.base.Path + "/v1/invocations/" + id
-	u.RawPath = c.base.EscapedPath() + "/v1/invocations/" + url.PathEscape(id)
-	req := &http.Request{Method: http.MethodGet, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(http.Header, 4), Host: u.Host}
-	return req.WithContext(ctx)
 }
 
 // send authorizes req and sends it through the retrying Doer, as the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -129,76 +130,17 @@ func (inv *Invocation) Duration() (time.Duration, bool) {
 	return time.Duration(*inv.DurationMs) * time.Millisecond, true
 }
 
-// InvocationsService reads durable invocations. Reach it as
-// Client.Invocations.
-type InvocationsService struct {
-	client *Client
-}
-
 // Format prints the service without its client's configuration.
 func (s InvocationsService) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, "client.InvocationsService{}")
 }
 
-// Get returns the invocation with the given id. A non-2xx response is an
-// *APIError (errors.Is(err, ErrNotFound) for 404); a 2xx body that is not
-// the spec's JSON is a *ResponseError. Transient failures are retried as
-// configured by WithMaxRetries. inv.RequestID() and inv.Response() tell the
-// response it came from.
-func (s *InvocationsService) Get(ctx context.Context, id string) (*Invocation, error) {
-	inv, _, err := s.get(ctx, id)
-	return inv, s.client.boundary(err)
-}
-
-// get is Get that also returns what the retrying Doer recorded of the call
-// (headers, attempts), so that Wait can honour a Retry-After on a
-// successful poll and count retries.
-func (s *InvocationsService) get(ctx context.Context, id string) (inv *Invocation, rec *callRecord, err error) {
-	rec = &callRecord{urlTemplate: "/v1/invocations/{id}"}
-	if err := checkID(id); err != nil {
-		return nil, rec, err
-	}
-	ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.get")
-	defer func() {
-		if span.IsRecording() {
-			span.SetAttributes(attrInvocationID.String(s.client.redact.text(id, maxErrorToken)))
-			if rec.info.RequestID != "" {
-				span.SetAttributes(attrRequestID.String(rec.info.RequestID))
-			}
-			if inv != nil {
-				span.SetAttributes(attrInvocationStatus.String(s.client.redact.text(string(inv.Status), maxErrorToken)))
-			}
-		}
-		s.client.endSpan(span, err)
-	}()
-	ctx = context.WithValue(ctx, callRecordKey{}, rec)
-	resp, err := s.client.send(s.client.getRequest(ctx, id))
-	if err != nil {
-		return nil, rec, err
-	}
-	body, err := bodyOf(resp, s.client.cfg.maxResponseBytes)
-	if err != nil {
-		return nil, rec, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, rec, newAPIError(resp.Request, resp, body)
-	}
-	// The content type is checked first: a page labelled text/html is not
-	// worth decoding, even when it happens to parse.
-	err = checkContentType(resp.Header.Get("Content-Type"))
-	if err == nil {
-		inv, err = decodeInvocation(body, s.client.decoders)
-	}
-	if err == nil && !sameID(inv.ID, id) {
-		// A misrouting proxy or cache: the body is another invocation's.
-		err = fmt.Errorf("the response is for invocation %q, not %q", inv.ID, id) // capped at the boundary
-		inv = nil
-	}
-	if err != nil {
-		return nil, rec, newResponseError(resp, rec.info.RequestID, body, err)
-	}
-	inv.response = rec.info
-	return inv, rec, nil
+// get is the generated Get before the boundary, also returning what the
+// retrying Doer recorded of the call (headers, attempts), so that Wait can
+// honour a Retry-After on a successful poll and count retries.
+func (s *InvocationsService) get(ctx context.Context, id string) (*Invocation, *callRecord, error) {
+	return s.client.doInvocation(ctx, &operation{ID: "getInvocation", Span: "bctrl.invocations.get",
+		Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}, id)
 }
 
 // checkID refuses ids that cannot name one path segment. Any other id is
