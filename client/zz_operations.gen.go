@@ -27,11 +27,18 @@ type InvocationsService struct {
 	client *Client
 }
 
-// Get: Get a durable invocation (getInvocation).
+// Get calls GET /v1/invocations/{id} (operationId getInvocation): get a
+// durable invocation.
 //
-// Get one durable invocation and its current state. Use this to track agent work submitted to a runtime.
+// Get one durable invocation and its current state. Use this to track agent
+// work submitted to a runtime.
 //
-// It returns the invocation, decoded as Get decodes one. A non-2xx response is an *APIError.
+// It returns the invocation, decoded as every invocation is (steps
+// discriminated on "ok", bounded by WithMaxSteps), its id checked against
+// id; inv.RequestID() and inv.Response() tell the response it came from. A
+// non-2xx response is an *APIError (errors.Is(err, ErrNotFound) for a 404);
+// a 2xx body that is not the spec's JSON is a *ResponseError. Transient
+// failures are retried as configured by WithMaxRetries.
 func (s *InvocationsService) Get(ctx context.Context, id string, opts ...Option) (*Invocation, error) {
 	op := &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}
 	return s.client.invokeInvocation(ctx, op, id, opts)

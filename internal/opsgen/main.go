@@ -80,11 +80,11 @@ func run(configPath, specPath, clientDir, fakeDir string) error {
 	}
 	cfg.OutputOptions.Overlay = codegen.OutputOptionsOverlay{} // applied above
 	src, err := codegen.Generate(spec, cfg)
+	if g.err != nil {
+		return g.err // the cause of any err below
+	}
 	if err != nil {
 		return err
-	}
-	if g.err != nil {
-		return g.err
 	}
 	for _, line := range g.report {
 		fmt.Println("opsgen:", line)
@@ -386,7 +386,10 @@ func (g *generator) result(o *op, invShape, invName string) {
 		}
 		return
 	}
-	goType := g.goType(o.def, code)
+	goType := ""
+	if ref != "" {
+		goType = g.goType(o.def, code)
+	}
 	if goType == "" {
 		o.rule, o.result = "raw", "stdjson.RawMessage"
 		o.why = fmt.Sprintf("raw JSON: the %s response's schema is inline, with no type of its own in gen/", code)
@@ -450,16 +453,16 @@ func (g *generator) pagination(o *op, page codegen.Schema, items []string) {
 	o.why += fmt.Sprintf("; %sAll pages by %s -> %s", o.method, cursor, next)
 }
 
-// goType returns the gen type of the JSON schema of o's response code, ""
-// when it has none (an inline schema).
+// goType returns the gen type of the JSON schema of o's response code,
+// a $ref: its component's type.
 func (g *generator) goType(d codegen.OperationDefinition, code string) string {
 	for _, r := range d.Responses {
 		if r.StatusCode != code {
 			continue
 		}
 		for _, c := range r.Contents {
-			if isJSON(c.ContentType) && c.Schema.RefType != "" {
-				return c.Schema.RefType
+			if isJSON(c.ContentType) {
+				return c.Schema.TypeDecl()
 			}
 		}
 	}
@@ -740,8 +743,64 @@ func methodConst(m string) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 var clientTemplate = template.Must(template.New("client").Funcs(template.FuncMap{
-	"lower": strings.ToLower,
+	"wrap": wrap,
 }).Parse(clientTmpl))
+
+// wrap formats text as a Go comment of lines up to 76 columns.
+func wrap(text string) string {
+	var lines []string
+	line := "//"
+	for _, w := range strings.Fields(text) {
+		if len(line)+1+len(w) > 76 && line != "//" {
+			lines = append(lines, line)
+			line = "//"
+		}
+		line += " " + w
+	}
+	return strings.Join(append(lines, line), "\n")
+}
+
+func (o *op) HTTPVerb() string { return strings.ToUpper(o.def.Method) }
+func (o *op) Path() string     { return o.def.Path }
+
+// SummaryClause is ": <summary>" with its first letter lowered, or "".
+func (o *op) SummaryClause() string {
+	s := oneLine(o.def.Spec.Summary)
+	if s == "" {
+		return "."
+	}
+	r := []rune(s)
+	if len(r) > 1 && !unicode.IsUpper(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+	}
+	return ": " + strings.TrimSuffix(string(r), ".") + "."
+}
+
+// ResultDoc says what the method returns, by its rule.
+func (o *op) ResultDoc() string {
+	var s string
+	switch o.rule {
+	case "invocation":
+		s = "It returns the invocation, decoded as every invocation is (steps discriminated on \"ok\", bounded by WithMaxSteps)"
+		if o.checkID != "" {
+			s += ", its id checked against " + o.checkID
+		}
+		s += "; inv.RequestID() and inv.Response() tell the response it came from."
+	case "page":
+		s = "It returns the page, each of its invocations decoded as every invocation is (steps discriminated on \"ok\")."
+	case "json", "raw":
+		s = "It returns the 2xx body, decoded with the bounded decoder."
+	case "nobody":
+		s = "A 2xx response is nil; its metadata is not returned."
+	}
+	s += " A non-2xx response is an *APIError (errors.Is(err, ErrNotFound) for a 404); a 2xx body that is not the spec's JSON is a *ResponseError."
+	if m := strings.ToUpper(o.def.Method); m == "POST" || m == "PATCH" {
+		s += " Transient failures are retried only when the server provably did not process the request, or with an Idempotency-Key."
+	} else {
+		s += " Transient failures are retried as configured by WithMaxRetries."
+	}
+	return s
+}
 
 const clientTmpl = `
 // Services holds one field per service of the spec: the operations of each
@@ -770,7 +829,7 @@ func (s {{.}}Service) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, "client.{{.}}Service{}")
 }
 {{end}}{{end}}
-{{- range .Ops}}{{if .HasParams}}
+{{- range .Ops}}{{$op := .}}{{if .HasParams}}
 // {{.ParamsType}} are the query and header parameters of
 // {{.Service}}Service.{{.Method}}; a zero optional field is not sent. Its
 // Authorization field, if any, must be empty or the client's own
@@ -803,24 +862,24 @@ func (p *{{.Name}}) check() error {
 	return nil
 }
 {{end}}
-// {{.Method}}: {{.Summary}} ({{.SpecID}}).
+{{wrap (printf "%s calls %s %s (operationId %s)%s" .Method .HTTPVerb .Path .SpecID .SummaryClause)}}
 {{- if .Description}}
 //
-// {{.Description}}
+{{wrap .Description}}
 {{- end}}
 //
-// {{if eq .Rule "invocation"}}It returns the invocation, decoded as Get decodes one. {{else if eq .Rule "page"}}Its invocations are decoded as Get decodes one. {{end}}A non-2xx response is an *APIError.
+{{wrap .ResultDoc}}
 func (s *{{.Service}}Service) {{.Method}}(ctx context.Context, {{.Args}}) {{if eq .Rule "nobody"}}error{{else if eq .Rule "invocation"}}(*Invocation, error){{else}}(*{{.Result}}, error){{end}} {
 	op := &operation{ID: "{{.SpecID}}", Span: "{{.SpanName}}", Method: {{.HTTPMethod}}, Route: {{.Route}}, {{.PathValues}}{{if .Body}} Body: body,{{end}}}
 {{- if .HasParams}}
 	if params != nil {
 {{- range .Params}}{{if .IsAuthorization}}
 		if err := s.client.checkParamAuthorization(params.{{.GoName}}); err != nil {
-			return {{if ne $.Rule "nobody"}}nil, {{end}}s.client.boundary(err)
+			return {{if ne $op.Rule "nobody"}}nil, {{end}}s.client.boundary(err)
 		}
 {{- else}}
 		if err := op.add{{.Where}}("{{.Name}}", params.{{.GoName}}, {{.Required}}, "{{.Style}}", {{.Explode}}); err != nil {
-			return {{if ne $.Rule "nobody"}}nil, {{end}}s.client.boundary(err)
+			return {{if ne $op.Rule "nobody"}}nil, {{end}}s.client.boundary(err)
 		}
 {{- end}}{{end}}
 	}
@@ -843,17 +902,18 @@ func (s *{{.Service}}Service) {{.Method}}(ctx context.Context, {{.Args}}) {{if e
 {{- end}}
 }
 {{with .All}}
-// {{$.Method}}All calls {{$.Method}} for each page in turn, from params' cursor on,
+// {{$op.Method}}All calls {{$op.Method}} for each page in turn, from params' cursor on,
 // and yields every invocation of every page; an error ends it. A page
-// whose next cursor is empty is the last.
-func (s *{{$.Service}}Service) {{$.Method}}All(ctx context.Context, {{$.Args}}) iter.Seq2[*Invocation, error] {
+// whose next cursor is empty, or that holds no invocation, is the last; a
+// next cursor equal to the one sent is an error.
+func (s *{{$op.Service}}Service) {{$op.Method}}All(ctx context.Context, {{$op.Args}}) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
-		var p {{$.ParamsType}}
+		var p {{$op.ParamsType}}
 		if params != nil {
 			p = *params
 		}
 		for {
-			page, err := s.{{$.Method}}(ctx, {{$.CallArgs}})
+			page, err := s.{{$op.Method}}(ctx, {{$op.CallArgs}})
 			if err != nil {
 				yield(nil, err)
 				return
@@ -864,7 +924,7 @@ func (s *{{$.Service}}Service) {{$.Method}}All(ctx context.Context, {{$.Args}}) 
 				}
 			}
 			next, err := nextCursor(cursorOf(p.{{.CursorParam}}), cursorOf(page.{{.NextField}}))
-			if err != nil || next == "" {
+			if err != nil || next == "" || len(page.{{.ItemsField}}) == 0 {
 				if err != nil {
 					yield(nil, s.client.boundary(err))
 				}
