@@ -47,7 +47,11 @@ func main() {
 	clientDir := flag.String("client", "../client", "package client's directory")
 	fakeDir := flag.String("fake", "../client/bctrltest", "package bctrltest's directory")
 	flag.Parse()
-	if err := run(*configPath, *specPath, *clientDir, *fakeDir); err != nil {
+	report, err := run(*configPath, *specPath, *clientDir, *fakeDir)
+	for _, line := range report {
+		fmt.Println("opsgen:", line)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "opsgen:", err)
 		os.Exit(1)
 	}
@@ -55,19 +59,20 @@ func main() {
 
 const outName = "zz_operations.gen.go"
 
-func run(configPath, specPath, clientDir, fakeDir string) error {
+// run generates both files and returns the rule each operation got.
+func run(configPath, specPath, clientDir, fakeDir string) ([]string, error) {
 	cfg, err := loadConfig(configPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	spec, err := util.LoadSwaggerWithOverlay(specPath, util.LoadSwaggerWithOverlayOpts{
 		Path: cfg.OutputOptions.Overlay.Path, Strict: true, AllowRemoteRefsFrom: []string{}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hand, err := handWritten(clientDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	g := &generator{spec: spec, hand: hand}
 	codegen.TemplateFunctions["bctrlOperations"] = g.render
@@ -81,22 +86,19 @@ func run(configPath, specPath, clientDir, fakeDir string) error {
 	cfg.OutputOptions.Overlay = codegen.OutputOptionsOverlay{} // applied above
 	src, err := codegen.Generate(spec, cfg)
 	if g.err != nil {
-		return g.err // the cause of any err below
+		return g.report, g.err // the cause of any err below
 	}
 	if err != nil {
-		return err
-	}
-	for _, line := range g.report {
-		fmt.Println("opsgen:", line)
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(clientDir, outName), []byte(src), 0o644); err != nil {
-		return err
+		return g.report, err
 	}
 	fake, err := g.fakeRoutes()
 	if err != nil {
-		return err
+		return g.report, err
 	}
-	return os.WriteFile(filepath.Join(fakeDir, outName), fake, 0o644)
+	return g.report, os.WriteFile(filepath.Join(fakeDir, outName), fake, 0o644)
 }
 
 // loadConfig reads gen/'s oapi-codegen config, so that the names Generate
