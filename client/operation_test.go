@@ -179,4 +179,3 @@ func TestPaging(t *testing.T) {
 		t.Errorf("an invocation without an id: %v, want ErrInvalidResponse naming data[0]", err)
 	}
 }
-

@@ -136,10 +136,13 @@ func otherJSON(t *testing.T, base string) string {
 }
 
 func noBody(base string) string {
-	return addPath(base, `  /v1/invocations/{id}/purge:
-    delete:
-      operationId: purge
-      summary: Purge an invocation
+	return addPath(base, idOperation("/v1/invocations/{id}/purge", "delete", "purge"), "")
+}
+
+// idOperation is a path item of one operation on an {id}, answering 204.
+func idOperation(path, method, id string) string {
+	return "  " + path + ":\n    " + method + ":\n      operationId: " + id + `
+      summary: An operation
       tags:
         - subpackage_invocations
       parameters:
@@ -151,28 +154,13 @@ func noBody(base string) string {
       responses:
         '204':
           description: No Content
-`, "")
+`
 }
 
 // A generated name that a hand-written method already has fails
 // generation, naming the overlay fix.
 func TestCollisionWithHandWrittenMethod(t *testing.T) {
-	spec := addPath(read(t, "../../openapi.yaml"), `  /v1/invocations/{id}/wait:
-    post:
-      operationId: wait
-      summary: Wait server-side
-      tags:
-        - subpackage_invocations
-      parameters:
-        - name: id
-          in: path
-          required: true
-          schema:
-            type: string
-      responses:
-        '204':
-          description: No Content
-`, "")
+	spec := addPath(read(t, "../../openapi.yaml"), idOperation("/v1/invocations/{id}/wait", "post", "wait"), "")
 	_, _, err := generate(t, spec, handWait)
 	if err == nil {
 		t.Fatal("generation succeeded with an operation named like the hand-written Wait")
