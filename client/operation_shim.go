@@ -157,31 +157,46 @@ func doJSON[T any](ctx context.Context, c *Client, op *operation) (v *T, err err
 // checked and escaped as one segment, the body marshalled as JSON.
 // The caller gives it its context.
 func (c *Client) operationRequest(op *operation) (*http.Request, error) {
-	var path, raw strings.Builder
-	path.WriteString(c.base.Path)
-	raw.WriteString(c.base.EscapedPath())
-	rest, i := op.Route, 0
-	for {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			break
-		}
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 || i >= len(op.Path) {
-			return nil, fmt.Errorf("bctrl: %s: route %q does not match its %d path values", op.ID, op.Route, len(op.Path))
-		}
-		if err := checkID(op.Path[i]); err != nil {
+	// Two passes: the first checks the values and sizes the path, so that
+	// it is built in one allocation, and its escaped form only when a
+	// value needs escaping.
+	n, escape := len(c.base.Path)+len(op.Route), false
+	for _, v := range op.Path {
+		if err := checkID(v); err != nil {
 			return nil, err
 		}
-		path.WriteString(rest[:open] + op.Path[i])
-		raw.WriteString(rest[:open] + url.PathEscape(op.Path[i]))
-		rest, i = rest[open+end+1:], i+1
+		n += len(v)
+		escape = escape || url.PathEscape(v) != v
 	}
-	if i != len(op.Path) {
+	if strings.Count(op.Route, "{") != len(op.Path) {
 		return nil, fmt.Errorf("bctrl: %s: route %q does not match its %d path values", op.ID, op.Route, len(op.Path))
 	}
+	var path, raw strings.Builder
+	path.Grow(n)
+	path.WriteString(c.base.Path)
+	if escape {
+		raw.Grow(3 * n)
+		raw.WriteString(c.base.EscapedPath())
+	}
+	rest := op.Route
+	for _, v := range op.Path {
+		open := strings.IndexByte(rest, '{')
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return nil, fmt.Errorf("bctrl: %s: route %q does not match its %d path values", op.ID, op.Route, len(op.Path))
+		}
+		path.WriteString(rest[:open])
+		path.WriteString(v)
+		if escape {
+			raw.WriteString(rest[:open])
+			raw.WriteString(url.PathEscape(v))
+		}
+		rest = rest[open+end+1:]
+	}
 	path.WriteString(rest)
-	raw.WriteString(rest)
+	if escape {
+		raw.WriteString(rest)
+	}
 	u := *c.base
 	u.Path, u.RawPath = path.String(), raw.String()
 	if len(op.Query) > 0 {
