@@ -79,11 +79,11 @@ func (c *Client) checkParamAuthorization(v string) error {
 }
 
 // checkInvocations checks the required fields of a page's invocations, as
-// Get checks its one.
+// Get checks its one. The error matches ErrInvalidResponse.
 func checkInvocations(items []Invocation, field string) error {
 	for i := range items {
 		if err := checkRequired(&items[i]); err != nil {
-			return &ResponseError{Err: fmt.Errorf("%s[%d]: %w", field, i, err)}
+			return fmt.Errorf("%w: %s[%d]: %w", ErrInvalidResponse, field, i, err)
 		}
 	}
 	return nil

@@ -453,10 +453,6 @@ func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// modelledOperations are the operations the fake models: those of
-// oapi-codegen.server.yaml's include-operation-ids, served by api.
-var modelledOperations = map[string]bool{"getInvocation": true}
-
 // specOperation is one operation of the spec, as the fake routes it.
 type specOperation struct {
 	ID      string // operationId

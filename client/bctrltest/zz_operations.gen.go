@@ -7,3 +7,9 @@ package bctrltest
 var specOperations = []specOperation{
 	{ID: "getInvocation", Method: "GET", Pattern: "/v1/invocations/{id}"},
 }
+
+// modelledOperations are the operations the fake models (api serves
+// them): oapi-codegen.server.yaml's include-operation-ids.
+var modelledOperations = map[string]bool{
+	"getInvocation": true,
+}

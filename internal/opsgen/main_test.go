@@ -28,7 +28,7 @@ func generate(t *testing.T, spec, hand string) ([]string, string, error) {
 		t.Fatal(err)
 	}
 	t.Chdir(genDir)
-	report, err := run("../oapi-codegen.yaml", specPath, clientDir, fakeDir)
+	report, err := run("../oapi-codegen.yaml", specPath, clientDir, fakeDir, "../oapi-codegen.server.yaml")
 	src, _ := os.ReadFile(filepath.Join(clientDir, outName))
 	return report, string(src), err
 }
