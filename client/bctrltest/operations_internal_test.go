@@ -8,7 +8,8 @@ import (
 )
 
 // withOperation adds an operation the fake does not model to the route
-// table for one test, as a spec bump would.
+// table for one test, as a spec bump would. Its id and path are no real
+// operation's, so that it cannot clash with one a bump adds.
 func withOperation(t *testing.T, op specOperation) {
 	saved := specOperations
 	specOperations = append(append([]specOperation(nil), saved...), op)
@@ -31,25 +32,25 @@ func do(t *testing.T, s *Server, method, path string) (int, map[string]string) {
 
 // Not parallel: it edits the package's route table.
 func TestUnmodelledOperation(t *testing.T) {
-	withOperation(t, specOperation{ID: "cancel", Method: "POST", Pattern: "/v1/invocations/{id}/cancel"})
+	withOperation(t, specOperation{ID: "bctrltestPoke", Method: "POST", Pattern: "/v1/invocations/{id}/_bctrltest_poke"})
 	s := NewServer(t, InMemory(), WithBasePath("/api"))
 
-	status, body := do(t, s, http.MethodPost, "/v1/invocations/inv-1/cancel")
-	if status != http.StatusNotImplemented || body["code"] != "not_implemented" || !strings.Contains(body["error"], "cancel") {
-		t.Errorf("unmodelled operation: %d %v, want 501 not_implemented naming cancel", status, body)
+	status, body := do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke")
+	if status != http.StatusNotImplemented || body["code"] != "not_implemented" || !strings.Contains(body["error"], "bctrltestPoke") {
+		t.Errorf("unmodelled operation: %d %v, want 501 not_implemented naming bctrltestPoke", status, body)
 	}
 
-	s.HandleOperation("cancel", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.HandleOperation("bctrltestPoke", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"code":"served","error":"` + r.PathValue("id") + `"}`))
 	}))
-	if status, body = do(t, s, http.MethodPost, "/v1/invocations/inv-1/cancel"); status != http.StatusOK || body["error"] != "inv-1" {
+	if status, body = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusOK || body["error"] != "inv-1" {
 		t.Errorf("after HandleOperation: %d %v, want the handler's answer with the path value", status, body)
 	}
 
 	// Faults still apply, and every request is recorded.
 	s.Fault("", Fault{Status: http.StatusServiceUnavailable, Times: 1})
-	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/cancel"); status != http.StatusServiceUnavailable {
+	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusServiceUnavailable {
 		t.Errorf("a fault on a handled operation: %d, want 503", status)
 	}
 	if n := len(s.Requests()); n != 3 {
@@ -57,8 +58,8 @@ func TestUnmodelledOperation(t *testing.T) {
 	}
 
 	// nil restores the 501; a modelled operation can be overridden too.
-	s.HandleOperation("cancel", nil)
-	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/cancel"); status != http.StatusNotImplemented {
+	s.HandleOperation("bctrltestPoke", nil)
+	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusNotImplemented {
 		t.Errorf("after HandleOperation(nil): %d, want 501", status)
 	}
 	s.HandleOperation("getInvocation", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
