@@ -11,15 +11,22 @@ help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: generate
-generate: ## Regenerate gen/ from openapi.yaml
+generate: ## Regenerate gen/ and client/'s typed operations from openapi.yaml, printing each operation's rule
 	$(GO) generate ./gen
 
 .PHONY: check-generated
-check-generated: ## Regenerate and fail if gen/ differs from what is committed
-	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && cp -r gen $$tmp/before && \
-	$(GO) generate ./gen && \
-	if ! diff -ru $$tmp/before gen; then echo "gen/ is stale or hand-edited: run 'make generate' and commit" >&2; exit 1; fi
-	@echo "gen/ is up to date"
+# GENERATED is every file `go generate ./gen` writes: gen/, and the typed
+# operations internal/opsgen writes into client/ and client/bctrltest/.
+GENERATED := gen client/zz_operations.gen.go client/bctrltest/zz_operations.gen.go
+
+check-generated: ## Regenerate and fail if gen/ or client/'s zz_*.gen.go differ from what is committed
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	for f in $(GENERATED); do mkdir -p $$tmp/before/$$(dirname $$f) && cp -r $$f $$tmp/before/$$f; done && \
+	$(GO) generate ./gen >/dev/null && \
+	for f in $(GENERATED); do if ! diff -ru $$tmp/before/$$f $$f; then echo "$$f is stale or hand-edited: run 'make generate' and commit" >&2; exit 1; fi; done; \
+	extra=$$(git ls-files --others --exclude-standard -- 'client/**.gen.go' 'client/*.gen.go'); \
+	if [ -n "$$extra" ]; then echo "generated but not committed: $$extra" >&2; exit 1; fi
+	@echo "gen/ and client/'s generated operations are up to date"
 
 .PHONY: vet
 vet: ## go vet every package

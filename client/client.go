@@ -53,8 +53,9 @@ type Doer interface {
 // safe for concurrent use, and its connection pool and rate limiter are
 // shared by every call.
 type Client struct {
+	// Services holds one field per service of the spec (generated):
 	// Invocations reads durable invocations and waits for them to finish.
-	Invocations *InvocationsService
+	Services
 
 	// cfg and redact hold the API key two pointers deep (a secret is a
 	// pointer itself): fmt prints a pointer inside a struct as an address,
@@ -419,7 +420,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, c.boundary(fmt.Errorf("bctrl: base URL: %w", err))
 	}
 	c.raw = &gen.ClientWithResponses{ClientInterface: raw}
-	c.Invocations = &InvocationsService{client: c}
+	c.Services.init(c)
 	return c, nil
 }
 

@@ -84,7 +84,7 @@ func newDecoderPool(maxSteps int) *decoderPool {
 
 func newDecodeState(maxSteps int) *decodeState {
 	st := &decodeState{maxSteps: maxSteps}
-	st.opts = json.JoinOptions(baseOptions, json.WithUnmarshalers(json.JoinUnmarshalers(
+	st.opts = json.JoinOptions(baseOptions, json.WithUnmarshalers(json.JoinUnmarshalers(append([]*json.Unmarshalers{
 		json.UnmarshalFromFunc(st.steps),
 		json.UnmarshalFromFunc(st.step),
 		json.UnmarshalFromFunc(st.raw),
@@ -96,7 +96,7 @@ func newDecodeState(maxSteps int) *decodeState {
 		json.UnmarshalFromFunc(boundedSlice[stdjson.RawMessage](st)),
 		json.UnmarshalFromFunc(boundedSlice[string](st)),
 		json.UnmarshalFromFunc(boundedMap[stdjson.RawMessage](st)),
-	)))
+	}, generatedBounded(st)...)...))) // those of generated results: zz_operations.gen.go
 	return st
 }
 

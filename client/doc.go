@@ -36,8 +36,9 @@
 //
 // The types are the ones oapi-codegen generates from the API's spec
 // (package gen), exposed here by their short names (model.go): a property
-// the spec adds is a field after `make generate`. Operations this package
-// does not wrap yet are callable through Client.Raw.
+// the spec adds is a field after `make generate`, and an operation it adds
+// is a method (zz_operations.gen.go, generated). Client.Raw is the escape
+// hatch for what the methods do not cover.
 //
 // Every request carries "Authorization: Bearer <key>"; the key never appears
 // in an error, a log line, a span or a printed Client. Transient failures

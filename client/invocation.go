@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -138,25 +137,9 @@ func (inv *Invocation) Duration() (time.Duration, bool) {
 	return time.Duration(*inv.DurationMs) * time.Millisecond, true
 }
 
-// InvocationsService reads durable invocations. Reach it as
-// Client.Invocations.
-type InvocationsService struct {
-	client *Client
-}
-
 // Format prints the service without its client's configuration.
 func (s InvocationsService) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, "client.InvocationsService{}")
-}
-
-// Get returns the invocation with the given id. A non-2xx response is an
-// *APIError (errors.Is(err, ErrNotFound) for 404); a 2xx body that is not
-// the spec's JSON is a *ResponseError. Transient failures are retried as
-// configured by WithMaxRetries. inv.RequestID() and inv.Response() tell the
-// response it came from. opts are per-call options (WithMaxRetries,
-// WithHeader, WithResponseInto, ...) for this call only.
-func (s *InvocationsService) Get(ctx context.Context, id string, opts ...Option) (*Invocation, error) {
-	return s.client.invokeInvocation(ctx, &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}, id, opts)
 }
 
 // getInvocationOp is Get's operation, for the polls of Wait and WaitAll.

@@ -8,3 +8,4 @@ package gen
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config ../oapi-codegen.yaml ../openapi.yaml
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config ../oapi-codegen.server.yaml ../openapi.yaml
 //go:generate go run ../internal/specinfo ../openapi.yaml specinfo.gen.go
+//go:generate go run ../internal/opsgen -config ../oapi-codegen.yaml -spec ../openapi.yaml -client ../client -fake ../client/bctrltest -server-config ../oapi-codegen.server.yaml

@@ -6,6 +6,7 @@
 #
 #   go generate ./gen && go build ./... && go vet ./... && go test $DRILL_TEST
 #
+# (with the bump's own <bump>_test.go, if any, copied into client/ first)
 # then compares the exported Go API of ./client and ./gen with the
 # baseline's (scripts/apidiff.sh), and checks both outcomes against the
 # expectations below. It prints one line per bump, plus apidiff's counts,
@@ -51,8 +52,10 @@ declare -A expect=(
 	[02-new-status]="fail test TestStatusEnumClassified -- paused"
 	# The SDK keeps unknown step error codes as they are.
 	[03-new-step-error-code]="pass; client API compatible"
-	# A new operation adds a method to gen.ServerInterface; client/bctrltest
-	# must keep compiling without an edit.
+	# A new operation (cancel, answering with Fern's own copy of the
+	# invocation schema) is a typed method returning *client.Invocation
+	# (04-new-operation_test.go calls it against bctrltest); bctrltest
+	# answers it 501 until HandleOperation serves it.
 	[04-new-operation]="pass; client API compatible"
 	# New properties on both step variants and on the step error reach the
 	# types Get returns (client/spec_test.go checks each one).
@@ -64,6 +67,12 @@ declare -A expect=(
 	# edit (TestNumbersAreFloat64, TestOptionalNumbersKeepPresence), and
 	# the random body generator covers them.
 	[07-new-number-and-boolean]="pass; client API compatible"
+	# A list operation (status, limit, cursor; a page {data, nextCursor}
+	# with x-fern-pagination) is List and ListAll, its items
+	# client.Invocation.
+	[08-new-list-operation]="pass; client API compatible"
+	# A create operation with a JSON body is Create(ctx, body).
+	[09-new-create-operation]="pass; client API compatible"
 )
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/drill.XXXXXX")
@@ -93,6 +102,11 @@ run_bump() {
 	local name=$1 spec=$2 dir=$scratch/$1 log=$scratch/$1.log step
 	copy_module "$dir"
 	cp "$spec" "$dir/openapi.yaml"
+	# A bump's own test (<bump>_test.go beside it) calls what it adds,
+	# against bctrltest, in the copy's client package.
+	if [[ -f ${spec%.yaml}_test.go ]]; then
+		cp "${spec%.yaml}_test.go" "$dir/client/zz_drill_test.go"
+	fi
 	: >"$log"
 	for step in generate build vet test; do
 		local cmd

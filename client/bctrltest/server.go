@@ -45,7 +45,8 @@ type Server struct {
 	invocations map[string]*entry // by invocation id, exactly as given
 	faults      []*faultEntry     // FIFO
 	requests    []Request
-	nextID      uint64 // request id counter
+	nextID      uint64                  // request id counter
+	handlers    map[string]http.Handler // by operationId; see HandleOperation
 }
 
 // entry is what the server knows about one invocation id.
@@ -128,14 +129,22 @@ func newServer(opts []Option) (*Server, error) {
 		cfg:         cfg,
 		closed:      make(chan struct{}),
 		invocations: make(map[string]*entry),
+		handlers:    make(map[string]http.Handler),
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", s.notFound)
+	// Every operation of the spec is routed (specOperations is
+	// generated): to a handler HandleOperation set, else to the generated
+	// router of those the fake models, else to a 501.
+	modelled := http.NewServeMux()
 	gen.HandlerWithOptions(api{s}, gen.StdHTTPServerOptions{
 		BaseURL:          cfg.basePath,
-		BaseRouter:       mux,
+		BaseRouter:       modelled,
 		ErrorHandlerFunc: s.paramError,
 	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", s.notFound)
+	for _, op := range specOperations {
+		mux.Handle(op.Method+" "+cfg.basePath+op.Pattern, s.operation(op, modelled))
+	}
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serve(w, r, mux)
 	})
@@ -460,6 +469,56 @@ func (s *Server) paramError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		writeError(w, http.StatusBadRequest, "request.invalid", "error", err.Error())
 	}
+}
+
+// specOperation is one operation of the spec, as the fake routes it.
+type specOperation struct {
+	ID      string // operationId
+	Method  string
+	Pattern string // net/http.ServeMux pattern, below the base path
+}
+
+// HandleOperation makes h serve the operation with the given operationId,
+// in place of the fake's own handler, or of the 501 not_implemented that an
+// operation the fake does not model answers. The request is still
+// recorded (Requests) and faults still apply; h sees the request as sent,
+// Authorization included, and is not authenticated for it. A nil h
+// restores the default. It panics if the spec has no such operation, as
+// Add panics on a misuse: a misspelt id would otherwise leave the 501.
+func (s *Server) HandleOperation(operationID string, h http.Handler) {
+	known := false
+	for _, op := range specOperations {
+		known = known || op.ID == operationID
+	}
+	if !known {
+		panic(fmt.Sprintf("bctrltest: HandleOperation: the spec has no operation %q", operationID))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h == nil {
+		delete(s.handlers, operationID)
+		return
+	}
+	s.handlers[operationID] = h
+}
+
+// operation serves op: with its HandleOperation handler if one is set,
+// else with modelled if the fake models it, else with a 501 naming it.
+func (s *Server) operation(op specOperation, modelled http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		h := s.handlers[op.ID]
+		s.mu.Unlock()
+		switch {
+		case h != nil:
+			h.ServeHTTP(w, r)
+		case modelledOperations[op.ID]:
+			modelled.ServeHTTP(w, r)
+		default:
+			writeError(w, http.StatusNotImplemented, "not_implemented", "error",
+				fmt.Sprintf("bctrltest does not implement operation %s (%s %s): serve it with Server.HandleOperation", op.ID, op.Method, op.Pattern))
+		}
+	})
 }
 
 // notFound answers paths the spec does not declare.
