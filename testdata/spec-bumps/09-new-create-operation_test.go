@@ -63,5 +63,30 @@ func TestDrillCreate(t *testing.T) {
 func TestDrillCreateIdempotencyKeyRetried(t *testing.T) {
 	// With client.WithIdempotencyKey("k") as a per-call option, Create
 	// sends Idempotency-Key: k and is retried after a 500.
-	t.Skip("needs the pipeline's WithIdempotencyKey")
+	synctest.Test(t, func(t *testing.T) {
+		srv := bctrltest.NewServer(t, bctrltest.InMemory())
+		c, err := client.New(client.WithAPIKey(srv.APIKey()), client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.HTTPClient()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		srv.HandleOperation("create", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(bctrltest.NewInvocation("inv-new"))
+		}))
+		srv.Fault("", bctrltest.Fault{Status: http.StatusInternalServerError, Times: 1})
+		body := client.InvocationsCreateBody{RuntimeID: "0b5e7a1e-0000-4000-8000-00000000c001",
+			Steps: []client.RequestStep{{Call: "page.goto"}}}
+		inv, err := c.Invocations.Create(t.Context(), body, client.WithIdempotencyKey("k"))
+		if err != nil {
+			t.Fatalf("Create with a key after a 500: %v, want it retried", err)
+		}
+		if inv.ID != "inv-new" {
+			t.Errorf("Create = %s, want inv-new", inv.ID)
+		}
+		if len(keys) != 1 || keys[0] != "k" {
+			t.Errorf("the handler saw Idempotency-Key %q, want one request with k after the fault", keys)
+		}
+	})
 }
