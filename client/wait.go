@@ -39,7 +39,8 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
-	budget           float64 // WithPollBudget, for WaitAll; 0 if none
+	budget           float64     // WithPollBudget, for WaitAll; 0 if none
+	resume           *Invocation // WithResumeFrom (resume.go); nil if none
 
 	// sleep waits d between polls, or until ctx ends. Tests replace it to
 	// see the delays Watch chooses without waiting them out.
@@ -243,12 +244,17 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			yield(nil, s.client.boundary(err))
 			return
 		}
+		if err := cfg.checkResume(id); err != nil { // resume.go
+			yield(nil, s.client.boundary(err))
+			return
+		}
 		if cfg.maxWait > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
 			defer cancel()
 		}
 		poll := newBoundedBackOff(cfg.pollMin, cfg.pollMax, 1.5, 0.2)
+		resumeBackOff(poll, cfg.resume, time.Now()) // resume.go; nothing without WithResumeFrom
 
 		// One span for the whole wait; each poll's Get span is its child.
 		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",
@@ -259,6 +265,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			endErr         error
 			polls, retries int
 		)
+		last = cfg.resume // WithResumeFrom: already observed, not yielded again
 		began := time.Now()
 		defer func() {
 			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
@@ -301,7 +308,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				// A poll that succeeded counts even if the context ended
 				// just after it: a finished invocation is reported as such.
 				lastErr = nil
-				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
+				// A success is always yielded (new unless WithResumeFrom
+				// observed it already), so Wait returns it.
+				changed := last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress) || inv.Status.IsSuccess()
 				last = inv
 				if changed {
 					poll.Reset()

@@ -76,6 +76,9 @@ func (s *InvocationsService) WaitAll(ctx context.Context, ids []string, opts ...
 				break
 			}
 		}
+		if optErr == nil && cfg.resume != nil {
+			optErr = errResumeAll // resume.go
+		}
 		b := newBatch(s, cfg, ids)
 		for _, bad := range b.invalid {
 			if !yield(idOnly(bad.id), s.client.boundary(bad.err)) {
