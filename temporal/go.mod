@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/bctrlhq/sdk-go v0.2.0
+	go.temporal.io/api v1.63.5
 	go.temporal.io/sdk v1.44.0
 )
 
@@ -31,7 +32,6 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
-	go.temporal.io/api v1.63.5 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
