@@ -165,7 +165,9 @@ func TestActivityOptions(t *testing.T) {
 				r.BackoffCoefficient == 1 && r.InitialInterval == 10*time.Second && r.MaximumInterval == 10*time.Second
 		}},
 		{"edited", []WaitOption{WithTimeout(time.Minute), WithActivityOptions(func(o *workflow.ActivityOptions) { o.HeartbeatTimeout = time.Second })},
-			func(o workflow.ActivityOptions) bool { return o.StartToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second }},
+			func(o workflow.ActivityOptions) bool {
+				return o.StartToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
