@@ -28,16 +28,18 @@
 // (client.WithResumeFrom): nothing is reported twice, and the pace is kept.
 //
 // PollInvocation (WithPollActivity) is one Get per activity attempt, the
-// interval being a fixed retry policy: it suits infrequent polls (every
-// 10 s or more; Temporal's retry timer has 1 s granularity) of long waits,
-// and it is the one whose every poll passes a server-enforced rate. Run
-// its workers on a dedicated task queue (WithTaskQueue) with
+// interval being a fixed retry policy (BackoffCoefficient 1): it suits
+// infrequent polls (every 10 s or more) of long waits, and it is the one
+// whose every poll passes a server-enforced rate. Run its workers on a
+// dedicated task queue (WithTaskQueue) with
 // worker.Options.TaskQueueActivitiesPerSecond set to the API key's poll
 // budget: the server dispatches no more than that many attempts per second
 // to all the queue's workers together, so 50 replicas share 5 polls/s
-// without a coordinator. Each attempt is a few history-free retries of one
-// activity, so a 1 h wait polled every 30 s is 120 attempts and one
-// completion event.
+// without a coordinator of ours. Each poll is an activity task through the
+// server (a round trip of milliseconds, and server work), but retries write
+// no history events: a 1 h wait polled every 30 s is 120 attempts and one
+// completion. Intervals under 1 s are refused: poll that often with
+// WaitInvocation.
 //
 // # What reaches the history
 //

@@ -44,7 +44,7 @@ type waitOptions struct {
 func WithPollActivity(interval time.Duration) WaitOption {
 	return func(o *waitOptions) error {
 		if interval < time.Second {
-			return fmt.Errorf("bctrl temporal: WithPollActivity: interval %v is under Temporal's 1 s retry granularity", interval)
+			return fmt.Errorf("bctrl temporal: WithPollActivity: interval %v is under 1 s: poll that often with WaitInvocation", interval)
 		}
 		o.poll = interval
 		return nil
