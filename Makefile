@@ -37,6 +37,19 @@ test: vet check-generated ## Vet, check gen/, run all tests with the race detect
 	$(GO) test -race -count=1 $(PKGS)
 	@$(MAKE) --no-print-directory bench-test GO=$(GO)
 
+# temporal/ and temporal/e2e are modules of their own, so ./... above never
+# builds them: the e2e module links a whole Temporal server (about 10 min to
+# build cold on 2 cores). The unit tests run with the race detector; the
+# e2e tests without (a race build of the server would double that time).
+.PHONY: test-temporal
+test-temporal: ## The temporal/ module's tests, then its end-to-end tests against an in-process Temporal server (temporal/e2e)
+	cd temporal && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd temporal/e2e && $(GO) vet ./... && $(GO) test -count=1 -timeout 15m -v ./... 2>&1 | grep -E '^(=== RUN|--- |\s+e2e_test|ok|FAIL|PASS|panic)' ; exit $${PIPESTATUS[0]}
+
+.PHONY: temporal-example
+temporal-example: ## Run temporal/example against bctrl dev-server --simulate and a local Temporal (temporal server start-dev)
+	@GO=$(GO) temporal/example/run.sh
+
 .PHONY: lint
 lint: ## gofmt and staticcheck (pinned in go.mod)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -33,9 +33,10 @@ type waitConfig struct {
 	pollMin, pollMax time.Duration
 	maxWait          time.Duration
 	progress         func(*Invocation)
-	budget           float64  // WithPollBudget, for WaitAll; 0 if none
-	callOpts         []Option // WithRequestOptions: applied to every poll
-	call             *config  // the polls' configuration: the client's with callOpts applied
+	budget           float64     // WithPollBudget, for WaitAll; 0 if none
+	resume           *Invocation // WithResumeFrom (resume.go); nil if none
+	callOpts         []Option    // WithRequestOptions: applied to every poll
+	call             *config     // the polls' configuration: the client's with callOpts applied
 
 	// jitterSeed, when seeded, seeds the jitter of Watch's backoff (with
 	// the id): tests set it to repeat a run of many Waits exactly.
@@ -239,6 +240,10 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			return
 		}
 		callCfg, op := cfg.call, getInvocationOp(id)
+		if err := cfg.checkResume(id); err != nil { // resume.go
+			yield(nil, s.client.boundary(err))
+			return
+		}
 		if cfg.maxWait > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeoutCause(ctx, cfg.maxWait, fmt.Errorf("%w after %v", ErrWaitTimeout, cfg.maxWait))
@@ -250,6 +255,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			h.Write([]byte(id))
 			poll.seed(rand.New(rand.NewPCG(cfg.jitterSeed, h.Sum64())).Float64)
 		}
+		resumeBackOff(poll, cfg.resume, time.Now()) // resume.go; nothing without WithResumeFrom
 
 		// One span for the whole wait; each poll's Get span is its child.
 		ctx, span := s.client.tracer.Start(ctx, "bctrl.invocations.wait",
@@ -260,6 +266,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			endErr         error
 			polls, retries int
 		)
+		last = cfg.resume // WithResumeFrom: already observed, not yielded again
 		began := time.Now()
 		defer func() {
 			span.SetAttributes(attrPolls.Int(polls), attrRetries.Int(retries))
@@ -290,7 +297,9 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				// A poll that succeeded counts even if the context ended
 				// just after it: a finished invocation is reported as such.
 				lastErr = nil
-				changed := hasChanged(last, inv)
+				// A success is always yielded (new unless WithResumeFrom
+				// observed it already), so Wait returns it.
+				changed := hasChanged(last, inv) || inv.Status.IsSuccess()
 				last = inv
 				if changed {
 					poll.Reset()

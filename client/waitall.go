@@ -71,6 +71,9 @@ func WithPollBudget(rps float64) WaitOption {
 func (s *InvocationsService) WaitAll(ctx context.Context, ids []string, opts ...WaitOption) iter.Seq2[*Invocation, error] {
 	return func(yield func(*Invocation, error) bool) {
 		cfg, optErr := s.client.waitConfig(opts, true)
+		if optErr == nil && cfg.resume != nil {
+			optErr = errResumeAll // resume.go
+		}
 		b := newBatch(s, cfg, ids)
 		for _, bad := range b.invalid {
 			if !yield(idOnly(bad.id), s.client.boundary(bad.err)) {
