@@ -256,9 +256,6 @@ func (m *matcher) match(pos, k int) (int, bool) {
 	return 0, false
 }
 
-// isEscapeStart reports whether c may start an escape unescape decodes.
-func isEscapeStart(c byte) bool { return c == '\\' || c == '%' || c == '~' || c == '+' }
-
 // unescape decodes the escape at the start of s and returns what it
 // stands for (in dec[:dn]) and its length in s, or n == 0 when s does not
 // start with one. The decoded bytes of a rune are its UTF-8 encoding. It

@@ -39,7 +39,11 @@ func decodeState(t *testing.T, p simPlan, id string, tick int) *client.Invocatio
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := client.DecodeInvocation(body)
+	c, err := client.New(client.WithAPIKey("sk-simulate-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := c.DecodeInvocation(body)
 	if err != nil {
 		t.Fatalf("%s at tick %d: %v\n%s", id, tick, err, body)
 	}
