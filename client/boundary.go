@@ -18,13 +18,14 @@ import (
 // error passes through boundary before the user sees it:
 //
 //   - New, with the key the options and the environment settled on;
-//   - InvocationsService.Get, Wait and Watch (each error they return or
+//   - every operation method (invokeInvocation, invokeJSON, invokeNoBody in
+//     operation.go), Wait, Watch and WaitAll (each error they return or
 //     yield);
-//   - the Doer behind Raw(), for every call that is not the SDK's own.
+//   - the Doer behind Raw() (rawDoer), for the generated client's calls.
 //
-// ResponseInfo (WithResponseInfo, Invocation.Response) is scrubbed where
-// it is made (Client.record), and logs and spans take their strings from
-// the same redactor. What passes keeps errors.Is and errors.As: see
+// ResponseInfo (WithResponseInto, WithResponseInfo, Invocation.Response)
+// is scrubbed where it is made (Client.responseInfo in executor.go), and
+// logs and spans take their strings from the same redactor. What passes keeps errors.Is and errors.As: see
 // redactor.err.
 
 // boundary returns err as the user may see it.

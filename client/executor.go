@@ -255,8 +255,10 @@ func (c *Client) responseInfo(resp *http.Response, attempts int) ResponseInfo {
 	return info
 }
 
-// cleanHeader is the redactor's capped, scrubbed copy of h, or h itself
-// when that copy would equal it (the common case), which costs no copy.
+// cleanHeader is the redactor's capped, scrubbed copy of h, or a plain
+// clone of h when that copy would equal it (the common case, which skips
+// the redactor's per-value copies). Never h itself: the map came from the
+// Doer, which may keep and change it after the check.
 func (c *Client) cleanHeader(h http.Header) http.Header {
 	if len(h) > maxErrorHeader {
 		return c.redact.header(h)
@@ -271,7 +273,7 @@ func (c *Client) cleanHeader(h http.Header) http.Header {
 			}
 		}
 	}
-	return h
+	return h.Clone()
 }
 
 // deliver writes info where the call asked for it: WithResponseInto, and

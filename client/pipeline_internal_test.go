@@ -195,3 +195,33 @@ func TestExecuteNeedsNoContextWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// keptHeaderDoer answers with one header map it keeps, and changes it
+// after the call, as a caching Doer may.
+type keptHeaderDoer struct{ h http.Header }
+
+func (d *keptHeaderDoer) Do(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: d.h,
+		Body: io.NopCloser(strings.NewReader(`{"ok":true}`)), Request: req}, nil
+}
+
+// TestResponseInfoHeaderIsACopy: the headers a ResponseInfo carries are
+// checked and then owned by the SDK's user, never the Doer's map itself,
+// which the Doer may change after the check (to hold the key, say).
+func TestResponseInfoHeaderIsACopy(t *testing.T) {
+	t.Parallel()
+	d := &keptHeaderDoer{h: http.Header{"Content-Type": {"application/json"}, "X-Cache": {"hit"}}}
+	c, err := New(WithAPIKey("sk-pipeline-key"), WithBaseURL("http://127.0.0.1:1/api"), WithHTTPClient(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info ResponseInfo
+	op := &operation{ID: "op", Span: "bctrl.op", Method: http.MethodGet, Route: "/v1/a"}
+	if _, err := invokeJSON[map[string]bool](t.Context(), c, op, []Option{WithResponseInto(&info)}); err != nil {
+		t.Fatal(err)
+	}
+	d.h.Set("X-Cache", "sk-pipeline-key")
+	if got := info.Header.Get("X-Cache"); got != "hit" {
+		t.Errorf("ResponseInfo.Header follows the Doer's map: X-Cache = %q after the Doer changed it", got)
+	}
+}

@@ -45,9 +45,10 @@ func WithResumeFrom(last *Invocation) WaitOption {
 var errResumeAll = errors.New("bctrl: WithResumeFrom applies to Wait and Watch, not WaitAll")
 
 // checkResume returns an error if the observation to resume from is of
-// another invocation than id.
+// another invocation than id, compared as Get compares a body's id with
+// the one asked for (sameID: UUIDs in any letter case).
 func (c *waitConfig) checkResume(id string) error {
-	if c.resume == nil || c.resume.ID == id {
+	if c.resume == nil || sameID(c.resume.ID, id) {
 		return nil
 	}
 	return fmt.Errorf("%w: WithResumeFrom: the last observation is of invocation %q, not %q", ErrInvalidID, c.resume.ID, id)

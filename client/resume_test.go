@@ -204,3 +204,19 @@ func TestResumeBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestResumeIDComparedAsGetDoes: the observation's id matches the id
+// waited for as Get matches a body's (a UUID in another letter case is the
+// same invocation), and another id is still refused.
+func TestResumeIDComparedAsGetDoes(t *testing.T) {
+	t.Parallel()
+	last := &Invocation{}
+	last.ID = "0B5E7A1E-0000-4000-8000-00000000C001"
+	cfg := waitConfig{resume: last}
+	if err := cfg.checkResume("0b5e7a1e-0000-4000-8000-00000000c001"); err != nil {
+		t.Errorf("the same UUID in lower case: %v", err)
+	}
+	if err := cfg.checkResume("0b5e7a1e-0000-4000-8000-00000000c002"); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("another UUID: %v, want ErrInvalidID", err)
+	}
+}
