@@ -131,12 +131,12 @@ type Option func(*config) error
 //
 // Scope: client-only (see Option).
 func WithAPIKey(key string) Option {
-	key = strings.Trim(key, " \t\r\n\v\f")
+	key = trimKey(key)
 	return func(c *config) error {
 		if err := c.clientOnly("WithAPIKey"); err != nil {
 			return err
 		}
-		if strings.TrimSpace(key) == "" {
+		if key == "" {
 			return errors.New("bctrl: WithAPIKey: empty API key")
 		}
 		if strings.ContainsAny(key, "\r\n") {
@@ -146,6 +146,10 @@ func WithAPIKey(key string) Option {
 		return nil
 	}
 }
+
+// trimKey is the key as sent and scrubbed: without leading and trailing
+// ASCII whitespace, wherever it came from (WithAPIKey, BCTRL_API_KEY).
+func trimKey(key string) string { return strings.Trim(key, " \t\r\n\v\f") }
 
 // WithBaseURL sets the API's base URL, for example "https://api.bctrl.ai" or
 // a path-prefixed gateway such as "https://gw.example.com/bctrl". Without it,
@@ -384,7 +388,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if cfg.apiKey.reveal() == "" {
-		if k := strings.TrimSpace(os.Getenv(EnvAPIKey)); k != "" {
+		if k := trimKey(os.Getenv(EnvAPIKey)); k != "" {
 			if err := WithAPIKey(k)(&cfg); err != nil && optErr == nil {
 				optErr = err
 			}
@@ -424,9 +428,9 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Raw returns the generated client for every operation in the spec,
-// including those this layer does not wrap yet: an operation a spec bump
-// adds is callable the day `make generate` runs. It sends through the same
+// Raw returns the generated client for every operation in the spec: the
+// escape hatch for what the typed methods (generated from the same spec)
+// do not cover, such as a non-JSON request body. It sends through the same
 // pipeline as the client's own methods: auth, User-Agent, rate limit,
 // attempt timeout, body cap and retries. Unlike the client's methods, it
 // returns a non-2xx response as a response, not as an *APIError, and
