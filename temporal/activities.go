@@ -105,12 +105,12 @@ type checkpoint struct {
 	CancelRequestedAt apitype.Timestamp `json:"cancelRequestedAt,omitzero"`
 }
 
-func newCheckpoint(inv *client.Invocation) *checkpoint {
-	cp := &checkpoint{V: checkpointVersion, ID: inv.ID, Status: inv.Status,
+func newCheckpoint(s scrubber, inv *client.Invocation) *checkpoint {
+	cp := &checkpoint{V: checkpointVersion, ID: text(s, inv.ID), Status: client.Status(text(s, string(inv.Status))),
 		CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt, CancelRequestedAt: inv.CancelRequestedAt}
 	if p := inv.Progress; p != nil {
 		cp.Progress = &client.Progress{Step: p.Step, TotalSteps: p.TotalSteps,
-			Message: cut(p.Message), CurrentCall: cut(p.CurrentCall), LastEventType: cut(p.LastEventType)}
+			Message: text(s, p.Message), CurrentCall: text(s, p.CurrentCall), LastEventType: text(s, p.LastEventType)}
 	}
 	return cp
 }
@@ -196,7 +196,7 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 	last := resumeFrom(ctx, id)
 	h := &heartbeater{a: a, ctx: ctx}
 	if last != nil {
-		h.cp = newCheckpoint(last)
+		h.cp = newCheckpoint(a.c, last)
 	}
 	if ht := activity.GetInfo(ctx).HeartbeatTimeout; ht > 0 {
 		stop := make(chan struct{})
@@ -210,7 +210,7 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 			return nil, a.failure(ctx, id, err)
 		}
 		final = inv
-		h.record(newCheckpoint(inv))
+		h.record(newCheckpoint(a.c, inv))
 	}
 	if final == nil {
 		return nil, a.fail(ErrTypeInvalid, false, "bctrl: wait for invocation "+id+" ended with no observation", &Result{ID: id})
@@ -237,13 +237,13 @@ func (a *Activities) PollInvocation(ctx context.Context, id string) (*Result, er
 		return nil, a.outcome(inv, (&client.InvocationError{Invocation: inv, Status: inv.Status}).Error())
 	}
 	return nil, sdktemporal.NewApplicationErrorWithOptions(
-		a.c.Scrub(fmt.Sprintf("bctrl: invocation %s is %s", id, cut(string(inv.Status)))), ErrTypeNotEnded,
+		text(a.c, fmt.Sprintf("bctrl: invocation %s is %s", id, inv.Status)), ErrTypeNotEnded,
 		sdktemporal.ApplicationErrorOptions{Category: sdktemporal.ApplicationErrorCategoryBenign})
 }
 
 // result is the Result of inv, through the boundary.
 func (a *Activities) result(inv *client.Invocation) (*Result, error) {
-	r := summarize(inv, a.invMax)
+	r := summarize(a.c, inv, a.invMax)
 	fit(r)
 	clean, err := boundary(a.c, r)
 	if err != nil {
@@ -284,5 +284,5 @@ func (a *Activities) fail(typ string, retryable bool, msg string, details *Resul
 			o.Details = []any{clean}
 		}
 	}
-	return sdktemporal.NewApplicationErrorWithOptions(a.c.Scrub(cut(msg)), typ, o)
+	return sdktemporal.NewApplicationErrorWithOptions(text(a.c, msg), typ, o)
 }
