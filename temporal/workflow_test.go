@@ -157,7 +157,7 @@ func TestActivityOptions(t *testing.T) {
 	}{
 		{"wait", nil, func(o workflow.ActivityOptions) bool {
 			return o.WaitForCancellation && o.HeartbeatTimeout == DefaultHeartbeatTimeout &&
-				o.StartToCloseTimeout == DefaultTimeout && slices.Equal(o.RetryPolicy.NonRetryableErrorTypes, NonRetryableErrorTypes)
+				o.StartToCloseTimeout == DefaultTimeout && o.ScheduleToCloseTimeout == DefaultTimeout && slices.Equal(o.RetryPolicy.NonRetryableErrorTypes, NonRetryableErrorTypes)
 		}},
 		{"poll", []WaitOption{WithPollActivity(10 * time.Second), WithTaskQueue("bctrl-polls")}, func(o workflow.ActivityOptions) bool {
 			r := o.RetryPolicy
@@ -166,7 +166,7 @@ func TestActivityOptions(t *testing.T) {
 		}},
 		{"edited", []WaitOption{WithTimeout(time.Minute), WithActivityOptions(func(o *workflow.ActivityOptions) { o.HeartbeatTimeout = time.Second })},
 			func(o workflow.ActivityOptions) bool {
-				return o.StartToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second
+				return o.StartToCloseTimeout == time.Minute && o.ScheduleToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
