@@ -189,9 +189,9 @@ func (h *heartbeater) every(d time.Duration, stop <-chan struct{}) {
 // cancelled, timed out or ended with an unknown status fails the activity
 // with a non-retryable ApplicationError whose type is ErrTypeFailed,
 // ErrTypeCancelled, ErrTypeTimedOut or ErrTypeUnknownStatus and whose
-// details are its Result. A 404, 401, 403 or an invalid response is
-// non-retryable too; a transient failure (after the client's own retries)
-// is retryable.
+// details are its Result. Watch polls through transient failures, so any
+// other error it stops on (404, 401, 403, an invalid response, a TLS or
+// redirect failure) is non-retryable too.
 func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, error) {
 	last := resumeFrom(ctx, id)
 	h := &heartbeater{a: a, ctx: ctx}
@@ -207,7 +207,7 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 	var final *client.Invocation
 	for inv, err := range a.c.Invocations.Watch(ctx, id, opts...) {
 		if err != nil {
-			return nil, a.failure(ctx, id, err)
+			return nil, a.failure(ctx, id, err, true)
 		}
 		final = inv
 		h.record(newCheckpoint(a.c, inv))
@@ -228,7 +228,7 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 func (a *Activities) PollInvocation(ctx context.Context, id string) (*Result, error) {
 	inv, err := a.c.Invocations.Get(ctx, id)
 	if err != nil {
-		return nil, a.failure(ctx, id, err)
+		return nil, a.failure(ctx, id, err, false)
 	}
 	switch {
 	case inv.Status.IsSuccess():
@@ -261,8 +261,9 @@ func (a *Activities) outcome(inv *client.Invocation, msg string) error {
 	return a.fail(outcomeType(inv.Status), false, msg, r)
 }
 
-// failure is the activity's error for an error of Get or Watch.
-func (a *Activities) failure(ctx context.Context, id string, err error) error {
+// failure is the activity's error for an error of Get, or of Watch
+// (final: see pollErrorType).
+func (a *Activities) failure(ctx context.Context, id string, err error, final bool) error {
 	var ie *client.InvocationError
 	switch {
 	case errors.As(err, &ie) && ie.Invocation != nil:
@@ -271,7 +272,7 @@ func (a *Activities) failure(ctx context.Context, id string, err error) error {
 		// Cancelled, or past the activity's timeout: Temporal reports it.
 		return ctx.Err()
 	}
-	typ, retry := pollErrorType(err)
+	typ, retry := pollErrorType(err, final)
 	return a.fail(typ, retry, err.Error(), &Result{ID: id})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +170,7 @@ func TestPollErrors(t *testing.T) {
 		{"503", &bctrltest.Fault{Status: 503}, true, ErrTypeTransient, true},
 		{"404", nil, false, ErrTypeNotFound, false},
 		{"401", &bctrltest.Fault{Status: 401}, true, ErrTypeUnauthorized, false},
+		{"400", &bctrltest.Fault{Status: 400}, true, ErrTypeInvalid, false},
 		{"malformed", &bctrltest.Fault{Malformed: true}, true, ErrTypeInvalid, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,6 +296,31 @@ func TestInvocationJSON(t *testing.T) {
 				t.Fatalf("invocation JSON %d bytes, omitted %v; want omitted %v", len(r.Invocation), r.InvocationOmitted, tc.omitted)
 			}
 		})
+	}
+}
+
+// nilDoer breaks net/http's contract: no response and no error, which no
+// retry can fix.
+type nilDoer struct{}
+
+func (nilDoer) Do(*http.Request) (*http.Response, error) { return nil, nil }
+
+// Watch polls through what the client deems transient: an error it stops
+// on, of a type this module does not name, is final, not retried.
+func TestWaitInvocationStopsOnFinalErrors(t *testing.T) {
+	t.Parallel()
+	c, err := client.New(client.WithAPIKey("sk-test-0123456789abcdef"), client.WithHTTPClient(nilDoer{}), client.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewActivities(c, WithWaitOptions(fastPoll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
+	var appErr *sdktemporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeInvalid || !appErr.NonRetryable() {
+		t.Fatalf("err = %v; want a non-retryable ApplicationError of type %s", err, ErrTypeInvalid)
 	}
 }
 

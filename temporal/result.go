@@ -168,17 +168,23 @@ func outcomeType(st client.Status) string {
 }
 
 // pollErrorType classifies an error of Get or Watch that is not an
-// outcome: the error type, and whether polling again may help.
-func pollErrorType(err error) (string, bool) {
+// outcome: the error type, and whether polling again may help. final is
+// true for Watch's errors: Watch polls through every error the client
+// deems transient, so one it yields while the activity's context is alive
+// is final, whatever its type. An error of Get the client does not name
+// is retried: the retry policy bounds it, and a network failure must not
+// end the wait for good.
+func pollErrorType(err error, final bool) (string, bool) {
 	var apiErr *client.APIError
 	switch {
 	case errors.Is(err, client.ErrNotFound):
 		return ErrTypeNotFound, false
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403):
 		return ErrTypeUnauthorized, false
-	case errors.As(err, &apiErr):
-		return ErrTypeTransient, apiErr.Temporary()
-	case errors.Is(err, client.ErrInvalidID), errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
+	case errors.As(err, &apiErr) && apiErr.Temporary() && !final:
+		return ErrTypeTransient, true
+	case errors.As(err, &apiErr), final,
+		errors.Is(err, client.ErrInvalidID), errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
 		return ErrTypeInvalid, false
 	}
 	return ErrTypeTransient, true
