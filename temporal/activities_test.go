@@ -157,6 +157,26 @@ func TestOutcomesAreNonRetryableWithDetails(t *testing.T) {
 	}
 }
 
+// Both activities report an outcome with the same message: the
+// invocation's error and its first failed step included.
+func TestOutcomeMessagesAgree(t *testing.T) {
+	t.Parallel()
+	srv, a := setup(t)
+	srv.Set(bctrltest.Failed(bctrltest.NewInvocation("inv-1"), "boom", failedSteps(2, "no such element")...))
+	var msgs []string
+	for _, name := range []string{WaitInvocationName, PollInvocationName} {
+		_, err := activityEnv(a).ExecuteActivity(name, "inv-1")
+		var appErr *sdktemporal.ApplicationError
+		if !errors.As(err, &appErr) {
+			t.Fatalf("%s: err = %v, want an ApplicationError", name, err)
+		}
+		msgs = append(msgs, appErr.Message())
+	}
+	if msgs[0] != msgs[1] || !strings.Contains(msgs[1], "no such element") {
+		t.Fatalf("messages differ or lack the failed step:\nwait: %s\npoll: %s", msgs[0], msgs[1])
+	}
+}
+
 func TestPollErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
