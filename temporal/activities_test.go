@@ -86,6 +86,21 @@ func (b *beatsOut) RecordHeartbeat(ctx context.Context, details ...any) {
 	b.Next.RecordHeartbeat(ctx, details...)
 }
 
+// succeed runs WaitInvocation for id, which must succeed, and returns its
+// Result.
+func succeed(t *testing.T, a *Activities, id string) Result {
+	t.Helper()
+	val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Result
+	if err := val.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // failedSteps returns n failed steps with the message msg.
 func failedSteps(n int, msg string) []bctrltest.Step {
 	steps := make([]bctrltest.Step, n)
@@ -101,14 +116,7 @@ func TestWaitInvocationSucceeded(t *testing.T) {
 	inv := bctrltest.NewInvocation("inv-1")
 	srv.Script("inv-1", inv, bctrltest.Running(inv, 1, 2, "opening"),
 		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)))
-	val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Result
-	if err := val.Get(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := succeed(t, a, "inv-1")
 	if r.ID != "inv-1" || r.Status != client.StatusSucceeded || r.RequestID == "" || r.FailedStepCount != 0 || r.Invocation != nil {
 		t.Fatalf("result %+v", r)
 	}
@@ -304,14 +312,7 @@ func TestInvocationJSON(t *testing.T) {
 				steps[i] = bctrltest.OKStep(i, "page.goto", nil)
 			}
 			srv.Set(bctrltest.Succeeded(inv, steps...))
-			val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Result
-			if err := val.Get(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := succeed(t, a, "inv-1")
 			if r.InvocationOmitted != tc.omitted || (len(r.Invocation) > 0) == tc.omitted {
 				t.Fatalf("invocation JSON %d bytes, omitted %v; want omitted %v", len(r.Invocation), r.InvocationOmitted, tc.omitted)
 			}
