@@ -251,6 +251,11 @@ func (a *Activities) result(inv *client.Invocation) (*Result, error) {
 	if err != nil {
 		return nil, a.fail(ErrTypeInvalid, false, err.Error(), &Result{ID: inv.ID})
 	}
+	// The limit is of what is written: the boundary re-encodes the JSON
+	// (a raw "<" becomes \u003c, six bytes) and scrubs it.
+	if len(clean.Invocation) > a.invMax {
+		clean.Invocation, clean.InvocationOmitted = nil, true
+	}
 	return clean, nil
 }
 

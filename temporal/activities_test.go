@@ -345,6 +345,29 @@ func TestWaitInvocationStopsOnFinalErrors(t *testing.T) {
 	}
 }
 
+// The limit applies to the JSON as written: the boundary re-encodes it, and
+// each raw "<" the server sent becomes a six-byte \u003c.
+func TestInvocationJSONLimitIsOfWhatIsWritten(t *testing.T) {
+	t.Parallel()
+	const limit = 8 << 10
+	srv, a := setup(t, WithInvocationJSON(limit))
+	inv := bctrltest.NewInvocation("inv-1")
+	b, err := json.Marshal(bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.textContent", strings.Repeat("<", 4<<10))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := strings.ReplaceAll(string(b), `\u003c`, "<")
+	if len(raw) > limit {
+		t.Fatalf("the body is %d bytes: it must fit the limit as sent", len(raw))
+	}
+	srv.Set(inv)
+	srv.Fault("inv-1", bctrltest.Fault{Status: 200, Body: raw})
+	r := succeed(t, a, "inv-1")
+	if len(r.Invocation) > limit || !r.InvocationOmitted {
+		t.Fatalf("invocation JSON %d bytes, omitted %v; want it omitted, over the %d-byte limit once encoded", len(r.Invocation), r.InvocationOmitted, limit)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	c, err := client.New(client.WithAPIKey("k"))
