@@ -213,7 +213,7 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 		h.record(newCheckpoint(a.c, inv))
 	}
 	if final == nil {
-		return nil, a.fail(ErrTypeInvalid, false, "bctrl: wait for invocation "+id+" ended with no observation", &Result{ID: id})
+		return nil, a.fail(ErrTypeInvalid, false, "bctrl: wait for invocation "+id+" ended with no observation", a.idOnly(id))
 	}
 	return a.result(final)
 }
@@ -249,7 +249,7 @@ func (a *Activities) result(inv *client.Invocation) (*Result, error) {
 	fit(r)
 	clean, err := boundary(a.c, r)
 	if err != nil {
-		return nil, a.fail(ErrTypeInvalid, false, err.Error(), &Result{ID: inv.ID})
+		return nil, a.fail(ErrTypeInvalid, false, err.Error(), a.idOnly(inv.ID))
 	}
 	// The limit is of what is written: the boundary re-encodes the JSON
 	// (a raw "<" becomes \u003c, six bytes) and scrubs it.
@@ -280,8 +280,12 @@ func (a *Activities) failure(ctx context.Context, id string, err error, final bo
 		return ctx.Err()
 	}
 	typ, retry := pollErrorType(err, final)
-	return a.fail(typ, retry, err.Error(), &Result{ID: id})
+	return a.fail(typ, retry, err.Error(), a.idOnly(id))
 }
+
+// idOnly is the Result of an error with no invocation to report: its id,
+// through text like every string of a Result.
+func (a *Activities) idOnly(id string) *Result { return &Result{ID: text(a.c, id)} }
 
 // fail builds an ApplicationError of type typ; its message and details
 // pass the boundary (a Result that does not is left out).

@@ -368,6 +368,21 @@ func TestInvocationJSONLimitIsOfWhatIsWritten(t *testing.T) {
 	}
 }
 
+// An error's details hold the caller's id capped, like every string.
+func TestErrorDetailsCapTheID(t *testing.T) {
+	t.Parallel()
+	_, a := setup(t)
+	id := strings.Repeat("i", 5*maxText)
+	_, err := activityEnv(a).ExecuteActivity(PollInvocationName, id)
+	var appErr *sdktemporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeNotFound {
+		t.Fatalf("err = %v; want an ApplicationError of type %s", err, ErrTypeNotFound)
+	}
+	if r := ResultOf("", err); r.ID == "" || !strings.HasPrefix(id, strings.TrimSuffix(r.ID, "…")) || len(r.ID) > maxText+len("…") {
+		t.Fatalf("details hold an id of %d bytes, want a prefix of the id cut to %d", len(r.ID), maxText)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	c, err := client.New(client.WithAPIKey("k"))
