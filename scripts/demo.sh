@@ -4,41 +4,15 @@
 # Needs no API key and no network. The server is always stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/devserver.sh
 
 GO=${GO:-go}
 ID=d3e00000-0000-4000-8000-000000000001 # cmd/bctrl: demoSucceedsID
 
 "$GO" build -o bin/bctrl ./cmd/bctrl
 
-tmp=$(mktemp -d)
-server=
-cleanup() {
-	if [[ -n $server ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-bin/bctrl dev-server --addr 127.0.0.1:0 --ready-file "$tmp/url" >"$tmp/server.log" 2>&1 &
-server=$!
-
-for _ in $(seq 100); do
-	[[ -s $tmp/url ]] && break
-	if ! kill -0 "$server" 2>/dev/null; then
-		echo "demo: the dev server exited:" >&2
-		cat "$tmp/server.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
-if [[ ! -s $tmp/url ]]; then
-	echo "demo: the dev server did not start within 10s" >&2
-	exit 1
-fi
-url=$(<"$tmp/url")
+start_devserver demo bin/bctrl
+url=$devserver_url
 
 echo "dev server at $url"
 echo "+ bctrl invocations wait $ID"

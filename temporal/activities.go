@@ -105,12 +105,12 @@ type checkpoint struct {
 	CancelRequestedAt apitype.Timestamp `json:"cancelRequestedAt,omitzero"`
 }
 
-func newCheckpoint(inv *client.Invocation) *checkpoint {
-	cp := &checkpoint{V: checkpointVersion, ID: inv.ID, Status: inv.Status,
+func newCheckpoint(s scrubber, inv *client.Invocation) *checkpoint {
+	cp := &checkpoint{V: checkpointVersion, ID: text(s, inv.ID), Status: client.Status(text(s, string(inv.Status))),
 		CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt, CancelRequestedAt: inv.CancelRequestedAt}
 	if p := inv.Progress; p != nil {
 		cp.Progress = &client.Progress{Step: p.Step, TotalSteps: p.TotalSteps,
-			Message: cut(p.Message), CurrentCall: cut(p.CurrentCall), LastEventType: cut(p.LastEventType)}
+			Message: text(s, p.Message), CurrentCall: text(s, p.CurrentCall), LastEventType: text(s, p.LastEventType)}
 	}
 	return cp
 }
@@ -189,14 +189,14 @@ func (h *heartbeater) every(d time.Duration, stop <-chan struct{}) {
 // cancelled, timed out or ended with an unknown status fails the activity
 // with a non-retryable ApplicationError whose type is ErrTypeFailed,
 // ErrTypeCancelled, ErrTypeTimedOut or ErrTypeUnknownStatus and whose
-// details are its Result. A 404, 401, 403 or an invalid response is
-// non-retryable too; a transient failure (after the client's own retries)
-// is retryable.
+// details are its Result. Watch polls through transient failures, so any
+// other error it stops on (404, 401, 403, an invalid response, a TLS or
+// redirect failure) is non-retryable too.
 func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, error) {
 	last := resumeFrom(ctx, id)
 	h := &heartbeater{a: a, ctx: ctx}
 	if last != nil {
-		h.cp = newCheckpoint(last)
+		h.cp = newCheckpoint(a.c, last)
 	}
 	if ht := activity.GetInfo(ctx).HeartbeatTimeout; ht > 0 {
 		stop := make(chan struct{})
@@ -207,13 +207,13 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 	var final *client.Invocation
 	for inv, err := range a.c.Invocations.Watch(ctx, id, opts...) {
 		if err != nil {
-			return nil, a.failure(ctx, id, err)
+			return nil, a.failure(ctx, id, err, true)
 		}
 		final = inv
-		h.record(newCheckpoint(inv))
+		h.record(newCheckpoint(a.c, inv))
 	}
 	if final == nil {
-		return nil, a.fail(ErrTypeInvalid, false, "bctrl: wait for invocation "+id+" ended with no observation", &Result{ID: id})
+		return nil, a.fail(ErrTypeInvalid, false, "bctrl: wait for invocation "+id+" ended with no observation", a.idOnly(id))
 	}
 	return a.result(final)
 }
@@ -228,26 +228,33 @@ func (a *Activities) WaitInvocation(ctx context.Context, id string) (*Result, er
 func (a *Activities) PollInvocation(ctx context.Context, id string) (*Result, error) {
 	inv, err := a.c.Invocations.Get(ctx, id)
 	if err != nil {
-		return nil, a.failure(ctx, id, err)
+		return nil, a.failure(ctx, id, err, false)
 	}
 	switch {
 	case inv.Status.IsSuccess():
 		return a.result(inv)
 	case inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()):
-		return nil, a.outcome(inv, (&client.InvocationError{Invocation: inv, Status: inv.Status}).Error())
+		// The error Watch yields for it, so that both activities say the same.
+		ie := &client.InvocationError{Invocation: inv, Status: inv.Status, Err: inv.Error, FailedSteps: inv.FailedSteps()}
+		return nil, a.outcome(inv, ie.Error())
 	}
 	return nil, sdktemporal.NewApplicationErrorWithOptions(
-		a.c.Scrub(fmt.Sprintf("bctrl: invocation %s is %s", id, cut(string(inv.Status)))), ErrTypeNotEnded,
+		text(a.c, fmt.Sprintf("bctrl: invocation %s is %s", id, inv.Status)), ErrTypeNotEnded,
 		sdktemporal.ApplicationErrorOptions{Category: sdktemporal.ApplicationErrorCategoryBenign})
 }
 
 // result is the Result of inv, through the boundary.
 func (a *Activities) result(inv *client.Invocation) (*Result, error) {
-	r := summarize(inv, a.invMax)
+	r := summarize(a.c, inv, a.invMax)
 	fit(r)
 	clean, err := boundary(a.c, r)
 	if err != nil {
-		return nil, a.fail(ErrTypeInvalid, false, err.Error(), &Result{ID: inv.ID})
+		return nil, a.fail(ErrTypeInvalid, false, err.Error(), a.idOnly(inv.ID))
+	}
+	// The limit is of what is written: the boundary re-encodes the JSON
+	// (a raw "<" becomes \u003c, six bytes) and scrubs it.
+	if len(clean.Invocation) > a.invMax {
+		clean.Invocation, clean.InvocationOmitted = nil, true
 	}
 	return clean, nil
 }
@@ -261,8 +268,9 @@ func (a *Activities) outcome(inv *client.Invocation, msg string) error {
 	return a.fail(outcomeType(inv.Status), false, msg, r)
 }
 
-// failure is the activity's error for an error of Get or Watch.
-func (a *Activities) failure(ctx context.Context, id string, err error) error {
+// failure is the activity's error for an error of Get, or of Watch
+// (final: see pollErrorType).
+func (a *Activities) failure(ctx context.Context, id string, err error, final bool) error {
 	var ie *client.InvocationError
 	switch {
 	case errors.As(err, &ie) && ie.Invocation != nil:
@@ -271,9 +279,13 @@ func (a *Activities) failure(ctx context.Context, id string, err error) error {
 		// Cancelled, or past the activity's timeout: Temporal reports it.
 		return ctx.Err()
 	}
-	typ, retry := pollErrorType(err)
-	return a.fail(typ, retry, err.Error(), &Result{ID: id})
+	typ, retry := pollErrorType(err, final)
+	return a.fail(typ, retry, err.Error(), a.idOnly(id))
 }
+
+// idOnly is the Result of an error with no invocation to report: its id,
+// through text like every string of a Result.
+func (a *Activities) idOnly(id string) *Result { return &Result{ID: text(a.c, id)} }
 
 // fail builds an ApplicationError of type typ; its message and details
 // pass the boundary (a Result that does not is left out).
@@ -284,5 +296,5 @@ func (a *Activities) fail(typ string, retryable bool, msg string, details *Resul
 			o.Details = []any{clean}
 		}
 	}
-	return sdktemporal.NewApplicationErrorWithOptions(a.c.Scrub(cut(msg)), typ, o)
+	return sdktemporal.NewApplicationErrorWithOptions(text(a.c, msg), typ, o)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,21 @@ func (b *beatsOut) RecordHeartbeat(ctx context.Context, details ...any) {
 	b.Next.RecordHeartbeat(ctx, details...)
 }
 
+// succeed runs WaitInvocation for id, which must succeed, and returns its
+// Result.
+func succeed(t *testing.T, a *Activities, id string) Result {
+	t.Helper()
+	val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Result
+	if err := val.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // failedSteps returns n failed steps with the message msg.
 func failedSteps(n int, msg string) []bctrltest.Step {
 	steps := make([]bctrltest.Step, n)
@@ -100,14 +116,7 @@ func TestWaitInvocationSucceeded(t *testing.T) {
 	inv := bctrltest.NewInvocation("inv-1")
 	srv.Script("inv-1", inv, bctrltest.Running(inv, 1, 2, "opening"),
 		bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.goto", nil)))
-	val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r Result
-	if err := val.Get(&r); err != nil {
-		t.Fatal(err)
-	}
+	r := succeed(t, a, "inv-1")
 	if r.ID != "inv-1" || r.Status != client.StatusSucceeded || r.RequestID == "" || r.FailedStepCount != 0 || r.Invocation != nil {
 		t.Fatalf("result %+v", r)
 	}
@@ -156,6 +165,26 @@ func TestOutcomesAreNonRetryableWithDetails(t *testing.T) {
 	}
 }
 
+// Both activities report an outcome with the same message: the
+// invocation's error and its first failed step included.
+func TestOutcomeMessagesAgree(t *testing.T) {
+	t.Parallel()
+	srv, a := setup(t)
+	srv.Set(bctrltest.Failed(bctrltest.NewInvocation("inv-1"), "boom", failedSteps(2, "no such element")...))
+	var msgs []string
+	for _, name := range []string{WaitInvocationName, PollInvocationName} {
+		_, err := activityEnv(a).ExecuteActivity(name, "inv-1")
+		var appErr *sdktemporal.ApplicationError
+		if !errors.As(err, &appErr) {
+			t.Fatalf("%s: err = %v, want an ApplicationError", name, err)
+		}
+		msgs = append(msgs, appErr.Message())
+	}
+	if msgs[0] != msgs[1] || !strings.Contains(msgs[1], "no such element") {
+		t.Fatalf("messages differ or lack the failed step:\nwait: %s\npoll: %s", msgs[0], msgs[1])
+	}
+}
+
 func TestPollErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -169,6 +198,7 @@ func TestPollErrors(t *testing.T) {
 		{"503", &bctrltest.Fault{Status: 503}, true, ErrTypeTransient, true},
 		{"404", nil, false, ErrTypeNotFound, false},
 		{"401", &bctrltest.Fault{Status: 401}, true, ErrTypeUnauthorized, false},
+		{"400", &bctrltest.Fault{Status: 400}, true, ErrTypeInvalid, false},
 		{"malformed", &bctrltest.Fault{Malformed: true}, true, ErrTypeInvalid, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -282,18 +312,74 @@ func TestInvocationJSON(t *testing.T) {
 				steps[i] = bctrltest.OKStep(i, "page.goto", nil)
 			}
 			srv.Set(bctrltest.Succeeded(inv, steps...))
-			val, err := activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Result
-			if err := val.Get(&r); err != nil {
-				t.Fatal(err)
-			}
+			r := succeed(t, a, "inv-1")
 			if r.InvocationOmitted != tc.omitted || (len(r.Invocation) > 0) == tc.omitted {
 				t.Fatalf("invocation JSON %d bytes, omitted %v; want omitted %v", len(r.Invocation), r.InvocationOmitted, tc.omitted)
 			}
 		})
+	}
+}
+
+// nilDoer breaks net/http's contract: no response and no error, which no
+// retry can fix.
+type nilDoer struct{}
+
+func (nilDoer) Do(*http.Request) (*http.Response, error) { return nil, nil }
+
+// Watch polls through what the client deems transient: an error it stops
+// on, of a type this module does not name, is final, not retried.
+func TestWaitInvocationStopsOnFinalErrors(t *testing.T) {
+	t.Parallel()
+	c, err := client.New(client.WithAPIKey("sk-test-0123456789abcdef"), client.WithHTTPClient(nilDoer{}), client.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewActivities(c, WithWaitOptions(fastPoll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = activityEnv(a).ExecuteActivity(WaitInvocationName, "inv-1")
+	var appErr *sdktemporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeInvalid || !appErr.NonRetryable() {
+		t.Fatalf("err = %v; want a non-retryable ApplicationError of type %s", err, ErrTypeInvalid)
+	}
+}
+
+// The limit applies to the JSON as written: the boundary re-encodes it, and
+// each raw "<" the server sent becomes a six-byte \u003c.
+func TestInvocationJSONLimitIsOfWhatIsWritten(t *testing.T) {
+	t.Parallel()
+	const limit = 8 << 10
+	srv, a := setup(t, WithInvocationJSON(limit))
+	inv := bctrltest.NewInvocation("inv-1")
+	b, err := json.Marshal(bctrltest.Succeeded(inv, bctrltest.OKStep(0, "page.textContent", strings.Repeat("<", 4<<10))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := strings.ReplaceAll(string(b), `\u003c`, "<")
+	if len(raw) > limit {
+		t.Fatalf("the body is %d bytes: it must fit the limit as sent", len(raw))
+	}
+	srv.Set(inv)
+	srv.Fault("inv-1", bctrltest.Fault{Status: 200, Body: raw})
+	r := succeed(t, a, "inv-1")
+	if len(r.Invocation) > limit || !r.InvocationOmitted {
+		t.Fatalf("invocation JSON %d bytes, omitted %v; want it omitted, over the %d-byte limit once encoded", len(r.Invocation), r.InvocationOmitted, limit)
+	}
+}
+
+// An error's details hold the caller's id capped, like every string.
+func TestErrorDetailsCapTheID(t *testing.T) {
+	t.Parallel()
+	_, a := setup(t)
+	id := strings.Repeat("i", 5*maxText)
+	_, err := activityEnv(a).ExecuteActivity(PollInvocationName, id)
+	var appErr *sdktemporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrTypeNotFound {
+		t.Fatalf("err = %v; want an ApplicationError of type %s", err, ErrTypeNotFound)
+	}
+	if r := ResultOf("", err); r.ID == "" || !strings.HasPrefix(id, strings.TrimSuffix(r.ID, "…")) || len(r.ID) > maxText+len("…") {
+		t.Fatalf("details hold an id of %d bytes, want a prefix of the id cut to %d", len(r.ID), maxText)
 	}
 }
 

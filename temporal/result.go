@@ -71,20 +71,21 @@ type Result struct {
 }
 
 // summarize builds the Result of inv, within the limits above (invMax is
-// WithInvocationJSON's limit, 0 for none). It is not scrubbed yet: see
-// boundary.
-func summarize(inv *client.Invocation, invMax int) *Result {
-	r := &Result{ID: inv.ID, Status: inv.Status, RequestID: inv.RequestID()}
+// WithInvocationJSON's limit, 0 for none). Every string in it passes text;
+// the whole still passes boundary, which scrubs the invocation JSON and the
+// escaped forms of the key.
+func summarize(s scrubber, inv *client.Invocation, invMax int) *Result {
+	r := &Result{ID: text(s, inv.ID), Status: client.Status(text(s, string(inv.Status))), RequestID: text(s, inv.RequestID())}
 	if e := inv.Error; e != nil {
-		r.Error = &client.ErrorInfo{Code: cut(e.Code), Message: cut(e.Message)}
+		r.Error = &client.ErrorInfo{Code: text(s, e.Code), Message: text(s, e.Message)}
 	}
 	failed := inv.FailedSteps()
 	r.FailedStepCount = len(failed)
 	for _, f := range failed[:min(len(failed), MaxFailedSteps)] {
-		s := *f
-		s.Call = cut(s.Call)
-		s.Error = client.StepError{Code: client.StepErrorCode(cut(string(s.Error.Code))), Message: cut(s.Error.Message), Hint: cut(s.Error.Hint)}
-		r.FailedSteps = append(r.FailedSteps, s)
+		// Field by field: a field a spec bump adds is left out, not
+		// written uncapped.
+		r.FailedSteps = append(r.FailedSteps, client.StepFailure{Index: f.Index, OK: f.OK, Call: text(s, f.Call),
+			Error: client.StepError{Code: client.StepErrorCode(text(s, string(f.Error.Code))), Message: text(s, f.Error.Message), Hint: text(s, f.Error.Hint)}})
 	}
 	if invMax > 0 {
 		if raw := inv.Raw(); len(raw) > 0 && len(raw) <= invMax {
@@ -96,7 +97,14 @@ func summarize(inv *client.Invocation, invMax int) *Result {
 	return r
 }
 
-// cut shortens s to maxText bytes, on a rune boundary.
+// text is the one function every string an activity writes (a Result's,
+// a heartbeat's, an error message) passes through: it scrubs the API key
+// from s and then cuts it to maxText bytes, in that order, so that no part
+// of a key that straddles the cut survives it.
+func text(sc scrubber, s string) string { return cut(sc.Scrub(s)) }
+
+// cut shortens s to maxText bytes, on a rune boundary. Use text, which
+// scrubs first.
 func cut(s string) string {
 	if len(s) <= maxText {
 		return s
@@ -160,17 +168,23 @@ func outcomeType(st client.Status) string {
 }
 
 // pollErrorType classifies an error of Get or Watch that is not an
-// outcome: the error type, and whether polling again may help.
-func pollErrorType(err error) (string, bool) {
+// outcome: the error type, and whether polling again may help. final is
+// true for Watch's errors: Watch polls through every error the client
+// deems transient, so one it yields while the activity's context is alive
+// is final, whatever its type. An error of Get the client does not name
+// is retried: the retry policy bounds it, and a network failure must not
+// end the wait for good.
+func pollErrorType(err error, final bool) (string, bool) {
 	var apiErr *client.APIError
 	switch {
 	case errors.Is(err, client.ErrNotFound):
 		return ErrTypeNotFound, false
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403):
 		return ErrTypeUnauthorized, false
-	case errors.As(err, &apiErr):
-		return ErrTypeTransient, apiErr.Temporary()
-	case errors.Is(err, client.ErrInvalidID), errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
+	case errors.As(err, &apiErr) && apiErr.Temporary() && !final:
+		return ErrTypeTransient, true
+	case errors.As(err, &apiErr), final,
+		errors.Is(err, client.ErrInvalidID), errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
 		return ErrTypeInvalid, false
 	}
 	return ErrTypeTransient, true

@@ -12,8 +12,9 @@ import (
 
 // Defaults of the workflow helpers.
 const (
-	// DefaultTimeout bounds a whole wait: WaitInvocation's start-to-close
-	// timeout, or PollInvocation's schedule-to-close timeout.
+	// DefaultTimeout bounds a whole wait, every attempt included: the
+	// activity's schedule-to-close timeout (and WaitInvocation's
+	// start-to-close timeout too).
 	DefaultTimeout = time.Hour
 	// DefaultHeartbeatTimeout is WaitInvocation's heartbeat timeout: a
 	// worker that dies mid-wait is noticed within it, and the wait resumes
@@ -99,10 +100,13 @@ func activityOf(ctx workflow.Context, opts []WaitOption) (string, workflow.Conte
 	}
 	name := WaitInvocationName
 	ao := workflow.ActivityOptions{
-		TaskQueue:           o.taskQueue,
-		StartToCloseTimeout: o.timeout,
-		HeartbeatTimeout:    DefaultHeartbeatTimeout,
-		WaitForCancellation: true,
+		TaskQueue: o.taskQueue,
+		// Both: a start-to-close timeout alone bounds one attempt, and the
+		// retry policy (no attempt limit) would start the wait over forever.
+		ScheduleToCloseTimeout: o.timeout,
+		StartToCloseTimeout:    o.timeout,
+		HeartbeatTimeout:       DefaultHeartbeatTimeout,
+		WaitForCancellation:    true,
 		RetryPolicy: &sdktemporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
@@ -113,7 +117,6 @@ func activityOf(ctx workflow.Context, opts []WaitOption) (string, workflow.Conte
 	if o.poll > 0 {
 		name = PollInvocationName
 		ao.StartToCloseTimeout = time.Minute // one Get, with the client's retries
-		ao.ScheduleToCloseTimeout = o.timeout
 		ao.HeartbeatTimeout = 0
 		ao.RetryPolicy = &sdktemporal.RetryPolicy{
 			InitialInterval:        o.poll,

@@ -157,7 +157,7 @@ func TestActivityOptions(t *testing.T) {
 	}{
 		{"wait", nil, func(o workflow.ActivityOptions) bool {
 			return o.WaitForCancellation && o.HeartbeatTimeout == DefaultHeartbeatTimeout &&
-				o.StartToCloseTimeout == DefaultTimeout && slices.Equal(o.RetryPolicy.NonRetryableErrorTypes, NonRetryableErrorTypes)
+				o.StartToCloseTimeout == DefaultTimeout && o.ScheduleToCloseTimeout == DefaultTimeout && slices.Equal(o.RetryPolicy.NonRetryableErrorTypes, NonRetryableErrorTypes)
 		}},
 		{"poll", []WaitOption{WithPollActivity(10 * time.Second), WithTaskQueue("bctrl-polls")}, func(o workflow.ActivityOptions) bool {
 			r := o.RetryPolicy
@@ -166,7 +166,7 @@ func TestActivityOptions(t *testing.T) {
 		}},
 		{"edited", []WaitOption{WithTimeout(time.Minute), WithActivityOptions(func(o *workflow.ActivityOptions) { o.HeartbeatTimeout = time.Second })},
 			func(o workflow.ActivityOptions) bool {
-				return o.StartToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second
+				return o.StartToCloseTimeout == time.Minute && o.ScheduleToCloseTimeout == time.Minute && o.HeartbeatTimeout == time.Second
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,7 +263,9 @@ func TestTheKeyIsNeverWritten(t *testing.T) {
 	bad := bctrltest.NewInvocation("inv-bad")
 	srv.Script("inv-bad", bctrltest.Running(bad, 1, 2, key), bctrltest.FailedWith(bad,
 		client.ErrorInfo{Code: "auth." + key, Message: "rejected " + key},
-		bctrltest.ErrStep(0, "page.fill", "INVALID_ARGS", "bad key "+key, "try "+key)))
+		bctrltest.ErrStep(0, "page.fill", "INVALID_ARGS", "bad key "+key, "try "+key),
+		// The key straddles the 1 KiB cut: its first half must not survive it.
+		bctrltest.ErrStep(1, "page.fill", "INVALID_ARGS", strings.Repeat("x", maxText-len(key)/2)+key, "")))
 
 	rec := &recorder{DataConverter: converter.GetDefaultDataConverter()}
 	env := workflowEnv(t, a)
@@ -295,8 +297,8 @@ func TestTheKeyIsNeverWritten(t *testing.T) {
 		b, _ := json.Marshal(r)
 		seen += "\n" + string(b)
 	}
-	if strings.Contains(seen, key) {
-		t.Fatalf("the API key was written:\n%s", seen)
+	if strings.Contains(seen, key) || strings.Contains(seen, key[:len(key)/2]) {
+		t.Fatalf("the API key, or its first half, was written:\n%s", seen)
 	}
 	// The test can fail: the server's strings did reach the payloads.
 	if !strings.Contains(seen, "rejected [redacted]") || !strings.Contains(seen, `typing [redacted]`) {
