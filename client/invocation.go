@@ -124,6 +124,24 @@ func (inv *Invocation) RequestID() string { return inv.response.RequestID }
 // from: status, headers, request id and attempts.
 func (inv *Invocation) Response() ResponseInfo { return inv.response }
 
+// Ended reports whether inv is final, as Wait, Watch and WaitAll decide
+// it: a terminal status (succeeded, failed, cancelled, timed_out), or a
+// status this SDK does not know with an end time (finishedAt).
+func (inv *Invocation) Ended() bool {
+	return inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished())
+}
+
+// Err returns the *InvocationError Wait returns for inv when inv ended
+// without success (failed, cancelled, timed_out, or an unknown status
+// with an end time), and nil otherwise: while it runs, and once it
+// succeeded.
+func (inv *Invocation) Err() error {
+	if !inv.Ended() || inv.Status.IsSuccess() {
+		return nil
+	}
+	return newInvocationError(inv)
+}
+
 // Finished reports whether the server recorded an end time, which holds even
 // for a status this SDK does not know.
 func (inv *Invocation) Finished() bool { return !inv.FinishedAt.IsZero() }

@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -186,5 +188,73 @@ func TestInvocationJSONRoundTrip(t *testing.T) {
 				t.Errorf("the round trip compared empty values: id %q, createdAt %v, %d steps", back.ID, back.CreatedAt, len(back.Steps()))
 			}
 		})
+	}
+}
+
+// TestEndedAndErr: Ended is Wait's definition of final, and Err the error
+// Wait returns for an end without success.
+func TestEndedAndErr(t *testing.T) {
+	t.Parallel()
+	finished := client.Timestamp{}
+	if err := json.Unmarshal([]byte(`"2026-01-01T00:00:00Z"`), &finished); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		status   client.Status
+		finished bool
+		ended    bool
+		err      bool
+	}{
+		{client.StatusRunning, false, false, false},
+		{client.StatusCancelling, false, false, false},
+		{client.StatusSucceeded, true, true, false},
+		{client.StatusFailed, true, true, true},
+		{client.StatusCancelled, true, true, true},
+		{client.StatusTimedOut, false, true, true},
+		{"paused", false, false, false},
+		{"archived", true, true, true}, // unknown, with an end time
+	}
+	for _, tt := range tests {
+		inv := &client.Invocation{Status: tt.status}
+		if tt.finished {
+			inv.FinishedAt = finished
+		}
+		if got := inv.Ended(); got != tt.ended {
+			t.Errorf("%s (finished %v): Ended = %v, want %v", tt.status, tt.finished, got, tt.ended)
+		}
+		err := inv.Err()
+		var ie *client.InvocationError
+		if (err != nil) != tt.err || (err != nil && !errors.As(err, &ie)) {
+			t.Errorf("%s (finished %v): Err = %v, want an *InvocationError: %v", tt.status, tt.finished, err, tt.err)
+		}
+		if tt.status == "archived" && !errors.Is(err, client.ErrUnknownStatus) {
+			t.Errorf("unknown ended status: Err = %v, want ErrUnknownStatus", err)
+		}
+	}
+}
+
+// TestIsTransient: what Wait polls through, and what stops it.
+func TestIsTransient(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&client.APIError{StatusCode: 503}, true},
+		{&client.APIError{StatusCode: 429}, true},
+		{&client.APIError{StatusCode: 404}, false},
+		{&client.APIError{StatusCode: 401}, false},
+		{fmt.Errorf("poll: %w", &client.APIError{StatusCode: 502}), true},
+		{client.ErrInvalidResponse, false},
+		{client.ErrInvalidID, false},
+		{client.ErrResponseTooLarge, false},
+		{client.ErrTooManyRedirects, false},
+		{errors.New("read tcp: connection reset by peer"), true},
+	}
+	for _, tt := range tests {
+		if got := client.IsTransient(tt.err); got != tt.want {
+			t.Errorf("IsTransient(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

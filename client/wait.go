@@ -314,14 +314,14 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 				if inv.Status.IsSuccess() {
 					return
 				}
-				if hasEnded(inv) {
+				if inv.Ended() {
 					emit(inv, newInvocationError(inv))
 					return
 				}
 			case ctx.Err() != nil:
 				stop(waitCause(ctx, lastErr))
 				return
-			case !transient(err):
+			case !IsTransient(err):
 				stop(err)
 				return
 			default:
@@ -398,10 +398,18 @@ func waitCause(ctx context.Context, lastErr error) error {
 	return cause
 }
 
-// transient reports whether a poll error may go away by polling again:
-// retryable statuses and network errors. 4xx answers such as 404, 401 and
-// 403, invalid responses and invalid ids are final.
-func transient(err error) bool {
+// IsTransient reports whether err, an error of a call or a poll, may go
+// away by trying again: a retryable status (408, 429, 5xx) or a network
+// error. Everything else is final: other 4xx answers (404, 401, 403), an
+// invalid response or id, a body over the limits, and errors no retry can
+// fix (a certificate that does not verify, a redirect loop, a Doer that
+// broke net/http's contract). Wait and WaitAll poll again through
+// transient errors and stop on final ones; code that polls by itself
+// (with Get) can decide the same way.
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Temporary()
@@ -419,12 +427,6 @@ func hasChanged(last, inv *Invocation) bool {
 	return last == nil || inv.Status != last.Status || !sameProgress(inv.Progress, last.Progress)
 }
 
-// hasEnded reports whether inv is final: a terminal status, or a status
-// this SDK does not know with an end time.
-func hasEnded(inv *Invocation) bool {
-	return inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished())
-}
-
 // outcomeLabel is the bctrl.wait.outcome label of a wait whose last
 // observed invocation is last and whose error is err: the final status
 // ("unknown_status" for one this SDK does not know: a server's value is no
@@ -432,9 +434,9 @@ func hasEnded(inv *Invocation) bool {
 // "stopped" (the caller broke out of a Watch).
 func outcomeLabel(last *Invocation, err error) string {
 	switch {
-	case last != nil && hasEnded(last) && last.Status.Known():
+	case last != nil && last.Ended() && last.Status.Known():
 		return string(last.Status)
-	case last != nil && hasEnded(last):
+	case last != nil && last.Ended():
 		return "unknown_status"
 	case err != nil:
 		return "error"

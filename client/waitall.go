@@ -443,7 +443,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 			}
 		}
 		b.observeServer(inv, w.polled)
-		if success := inv.Status.IsSuccess(); success || hasEnded(inv) {
+		if success := inv.Status.IsSuccess(); success || inv.Ended() {
 			b.ended(w, inv, first, now)
 			var err error
 			if !success {
@@ -454,7 +454,7 @@ func (b *batch) handle(ctx context.Context, r pollResult, yield func(*Invocation
 		b.polled(w, inv, first, changed)
 	case ctx.Err() != nil:
 		// The batch is ending; finish reports this id.
-	case !transient(r.err):
+	case !IsTransient(r.err):
 		// The id is the caller's input: scrubbed, in case it is the key.
 		return b.end(w, b.lastOf(w), &WaitError{ID: w.id, Last: w.last, Err: r.err}, yield)
 	default:

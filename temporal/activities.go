@@ -233,10 +233,9 @@ func (a *Activities) PollInvocation(ctx context.Context, id string) (*Result, er
 	switch {
 	case inv.Status.IsSuccess():
 		return a.result(inv)
-	case inv.Status.IsTerminal() || (!inv.Status.Known() && inv.Finished()):
+	case inv.Ended():
 		// The error Watch yields for it, so that both activities say the same.
-		ie := &client.InvocationError{Invocation: inv, Status: inv.Status, Err: inv.Error, FailedSteps: inv.FailedSteps()}
-		return nil, a.outcome(inv, ie.Error())
+		return nil, a.outcome(inv, inv.Err().Error())
 	}
 	return nil, sdktemporal.NewApplicationErrorWithOptions(
 		text(a.c, fmt.Sprintf("bctrl: invocation %s is %s", id, inv.Status)), ErrTypeNotEnded,

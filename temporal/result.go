@@ -171,9 +171,9 @@ func outcomeType(st client.Status) string {
 // outcome: the error type, and whether polling again may help. final is
 // true for Watch's errors: Watch polls through every error the client
 // deems transient, so one it yields while the activity's context is alive
-// is final, whatever its type. An error of Get the client does not name
-// is retried: the retry policy bounds it, and a network failure must not
-// end the wait for good.
+// is final, whatever its type. An error of Get is retried when the
+// client deems it transient (client.IsTransient: a retryable status or a
+// network failure), the one definition Wait polls by.
 func pollErrorType(err error, final bool) (string, bool) {
 	var apiErr *client.APIError
 	switch {
@@ -181,11 +181,8 @@ func pollErrorType(err error, final bool) (string, bool) {
 		return ErrTypeNotFound, false
 	case errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403):
 		return ErrTypeUnauthorized, false
-	case errors.As(err, &apiErr) && apiErr.Temporary() && !final:
+	case !final && client.IsTransient(err):
 		return ErrTypeTransient, true
-	case errors.As(err, &apiErr), final,
-		errors.Is(err, client.ErrInvalidID), errors.Is(err, client.ErrInvalidResponse), errors.Is(err, client.ErrResponseTooLarge):
-		return ErrTypeInvalid, false
 	}
-	return ErrTypeTransient, true
+	return ErrTypeInvalid, false
 }
