@@ -92,8 +92,7 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		opts = append(opts, client.WithPollBudget(budget))
 	}
 
-	tty := a.isTerminal(a.stderr)
-	p := &batchProgress{w: a.stderr.drawer(), live: tty && !a.debug, quiet: !tty && out.json(), total: distinct(ids) + len(bad)}
+	p := &batchProgress{w: a.stderr.drawer(), live: a.progressLive(), quiet: a.progressQuiet(), total: distinct(ids) + len(bad)}
 	res := &batchError{}
 	ctx := cmd.Context()
 	for _, b := range bad {
