@@ -216,7 +216,29 @@ type op struct {
 	why       string // the rule, as printed
 }
 
-type route struct{ id, method, path string }
+type route struct {
+	id, method, path string
+	auth             bool // the spec asks for the Authorization header
+}
+
+// needsAuth reports whether d is authenticated: it has security
+// requirements (its own, or else the spec's) or a required Authorization
+// header.
+func (g *generator) needsAuth(d codegen.OperationDefinition) bool {
+	sec := g.spec.Security
+	if d.Spec.Security != nil {
+		sec = *d.Spec.Security
+	}
+	if len(sec) > 0 {
+		return true
+	}
+	for _, p := range d.HeaderParams {
+		if p.Required && strings.EqualFold(p.ParamName, "Authorization") {
+			return true
+		}
+	}
+	return false
+}
 
 type pageType struct {
 	name   string // client type, e.g. "InvocationsListPage"
@@ -255,7 +277,7 @@ func (g *generator) render(defs []codegen.OperationDefinition) string {
 		if id == "" {
 			id = d.OperationId
 		}
-		g.routes = append(g.routes, route{id, strings.ToUpper(d.Method), d.Path})
+		g.routes = append(g.routes, route{id, strings.ToUpper(d.Method), d.Path, g.needsAuth(d)})
 		o := g.describe(d, invShape, invName)
 		if o == nil {
 			continue
@@ -1002,6 +1024,7 @@ func (g *generator) fakeRoutes(modelled []string) ([]byte, error) {
 func (r route) ID() string      { return r.id }
 func (r route) Method() string  { return r.method }
 func (r route) Pattern() string { return codegen.SwaggerUriToStdHttpUri(r.path) }
+func (r route) Auth() bool      { return r.auth }
 
 var fakeTemplate = template.Must(template.New("fake").Parse(generatedHeader + `
 package bctrltest
@@ -1010,7 +1033,7 @@ package bctrltest
 // answering 501 not_implemented for those it does not model.
 var specOperations = []specOperation{
 {{- range .Routes}}
-	{ID: {{printf "%q" .ID}}, Method: {{printf "%q" .Method}}, Pattern: {{printf "%q" .Pattern}}},
+	{ID: {{printf "%q" .ID}}, Method: {{printf "%q" .Method}}, Pattern: {{printf "%q" .Pattern}}{{if .Auth}}, Auth: true{{end}}},
 {{- end}}
 }
 
