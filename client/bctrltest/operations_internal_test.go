@@ -18,8 +18,16 @@ func withOperation(t *testing.T, op specOperation) {
 
 func do(t *testing.T, s *Server, method, path string) (int, map[string]string) {
 	t.Helper()
+	return doKey(t, s, s.APIKey(), method, path)
+}
+
+// doKey is do with the given key, none if "".
+func doKey(t *testing.T, s *Server, key, method, path string) (int, map[string]string) {
+	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), method, s.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.APIKey())
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
 	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +40,7 @@ func do(t *testing.T, s *Server, method, path string) (int, map[string]string) {
 
 // Not parallel: it edits the package's route table.
 func TestUnmodelledOperation(t *testing.T) {
-	withOperation(t, specOperation{ID: "bctrltestPoke", Method: "POST", Pattern: "/v1/invocations/{id}/_bctrltest_poke"})
+	withOperation(t, specOperation{ID: "bctrltestPoke", Method: "POST", Pattern: "/v1/invocations/{id}/_bctrltest_poke", Auth: true})
 	s := NewServer(t, InMemory(), WithBasePath("/api"))
 
 	status, body := do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke")
@@ -47,20 +55,30 @@ func TestUnmodelledOperation(t *testing.T) {
 	if status, body = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusOK || body["error"] != "inv-1" {
 		t.Errorf("after HandleOperation: %d %v, want the handler's answer with the path value", status, body)
 	}
+	// An operation the spec authenticates is authenticated before its
+	// handler, as before the 501.
+	for _, key := range []string{"", "wrong-key"} {
+		if status, body = doKey(t, s, key, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusUnauthorized || body["error"] == "inv-1" {
+			t.Errorf("handled operation with key %q: %d %v, want 401 before the handler", key, status, body)
+		}
+	}
 
 	// Faults still apply, and every request is recorded.
 	s.Fault("", Fault{Status: http.StatusServiceUnavailable, Times: 1})
 	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusServiceUnavailable {
 		t.Errorf("a fault on a handled operation: %d, want 503", status)
 	}
-	if n := len(s.Requests()); n != 3 {
-		t.Errorf("%d requests recorded, want 3", n)
+	if n := len(s.Requests()); n != 5 {
+		t.Errorf("%d requests recorded, want 5", n)
 	}
 
 	// nil restores the 501; a modelled operation can be overridden too.
 	s.HandleOperation("bctrltestPoke", nil)
 	if status, _ = do(t, s, http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusNotImplemented {
 		t.Errorf("after HandleOperation(nil): %d, want 501", status)
+	}
+	if status, body = doKey(t, s, "", http.MethodPost, "/v1/invocations/inv-1/_bctrltest_poke"); status != http.StatusUnauthorized || body["code"] != "auth.required" {
+		t.Errorf("unmodelled operation without a key: %d %v, want 401 auth.required before the 501", status, body)
 	}
 	s.HandleOperation("getInvocation", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)

@@ -393,19 +393,7 @@ var _ gen.ServerInterface = api{}
 
 // GetInvocation serves GET /v1/invocations/{id}.
 func (a api) GetInvocation(w http.ResponseWriter, r *http.Request, id string, params gen.GetInvocationParams) {
-	s := a.s
-	scheme, token, _ := strings.Cut(params.Authorization, " ")
-	token = strings.TrimSpace(token)
-	switch {
-	case !strings.EqualFold(scheme, "Bearer") || token == "":
-		writeError(w, http.StatusUnauthorized, "auth.required", "error",
-			"missing bearer token: send Authorization: Bearer <api-key>")
-		return
-	case subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.apiKey)) != 1:
-		writeError(w, http.StatusUnauthorized, "auth.invalid", "error", "invalid api key")
-		return
-	}
-
+	s := a.s // operation authenticated the request
 	now := s.cfg.now()
 	s.mu.Lock()
 	e, ok := s.invocations[id]
@@ -476,13 +464,40 @@ type specOperation struct {
 	ID      string // operationId
 	Method  string
 	Pattern string // net/http.ServeMux pattern, below the base path
+	Auth    bool   // the spec asks for the Authorization header
+}
+
+// authenticate answers 401 and reports false unless r carries exactly one
+// "Authorization: Bearer <key>" with the server's key.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) bool {
+	v := r.Header.Values("Authorization")
+	if len(v) > 1 {
+		writeError(w, http.StatusUnauthorized, "auth.invalid", "error", "malformed Authorization header")
+		return false
+	}
+	var scheme, token string
+	if len(v) == 1 {
+		scheme, token, _ = strings.Cut(v[0], " ")
+		token = strings.TrimSpace(token)
+	}
+	switch {
+	case !strings.EqualFold(scheme, "Bearer") || token == "":
+		writeError(w, http.StatusUnauthorized, "auth.required", "error",
+			"missing bearer token: send Authorization: Bearer <api-key>")
+		return false
+	case subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.apiKey)) != 1:
+		writeError(w, http.StatusUnauthorized, "auth.invalid", "error", "invalid api key")
+		return false
+	}
+	return true
 }
 
 // HandleOperation makes h serve the operation with the given operationId,
 // in place of the fake's own handler, or of the 501 not_implemented that an
 // operation the fake does not model answers. The request is still
-// recorded (Requests) and faults still apply; h sees the request as sent,
-// Authorization included, and is not authenticated for it. A nil h
+// recorded (Requests), faults still apply, and if the spec asks for the
+// Authorization header it is authenticated first (401 without the key),
+// as for every operation; h sees the request as sent. A nil h
 // restores the default. It panics if the spec has no such operation, as
 // Add panics on a misuse: a misspelt id would otherwise leave the 501.
 func (s *Server) HandleOperation(operationID string, h http.Handler) {
@@ -502,10 +517,14 @@ func (s *Server) HandleOperation(operationID string, h http.Handler) {
 	s.handlers[operationID] = h
 }
 
-// operation serves op: with its HandleOperation handler if one is set,
-// else with modelled if the fake models it, else with a 501 naming it.
+// operation serves op, once authenticated if the spec asks for it: with
+// its HandleOperation handler if one is set, else with modelled if the
+// fake models it, else with a 501 naming it.
 func (s *Server) operation(op specOperation, modelled http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if op.Auth && !s.authenticate(w, r) {
+			return
+		}
 		s.mu.Lock()
 		h := s.handlers[op.ID]
 		s.mu.Unlock()

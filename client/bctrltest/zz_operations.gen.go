@@ -5,7 +5,7 @@ package bctrltest
 // specOperations is every operation in the spec: the fake routes each,
 // answering 501 not_implemented for those it does not model.
 var specOperations = []specOperation{
-	{ID: "getInvocation", Method: "GET", Pattern: "/v1/invocations/{id}"},
+	{ID: "getInvocation", Method: "GET", Pattern: "/v1/invocations/{id}", Auth: true},
 }
 
 // modelledOperations are the operations the fake models (api serves

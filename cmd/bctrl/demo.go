@@ -8,12 +8,6 @@ import (
 	"github.com/bctrlhq/sdk-go/gen"
 )
 
-// advancer takes invocations that move through states over time, as
-// bctrltest.Server.AdvanceWith does.
-type advancer interface {
-	AdvanceWith(id string, every time.Duration, states []gen.Invocation, opts ...bctrltest.AdvanceOption)
-}
-
 // isDemo reports whether id is one of the demo invocations'.
 func isDemo(id string) bool {
 	switch id {
@@ -23,11 +17,12 @@ func isDemo(id string) bool {
 	return false
 }
 
-// armDemo registers the four demo invocations on srv, created at now and
-// moving to their next state every tick. It returns the number of states of
+// armDemo registers the four demo invocations on srv, moving to their
+// next state every tick from now on its clock (StampNow restamps the
+// builders' times, createdAt included). It returns the number of states of
 // the longest one: after that many ticks all four have ended.
-func armDemo(srv advancer, tick time.Duration, now time.Time) int {
-	created := now.UTC().Truncate(time.Millisecond) // the API's precision
+func armDemo(srv *bctrltest.Server, tick time.Duration) int {
+	created := time.Now() // the builders need one; StampNow replaces it
 	longest := 0
 
 	// Succeeds after five steps.
@@ -107,7 +102,7 @@ func armDemo(srv advancer, tick time.Duration, now time.Time) int {
 
 // advanceDemo registers states for id, stamped with the times they become
 // current, and returns how many there are.
-func advanceDemo(srv advancer, id string, tick time.Duration, states ...gen.Invocation) int {
+func advanceDemo(srv *bctrltest.Server, id string, tick time.Duration, states ...gen.Invocation) int {
 	srv.AdvanceWith(id, tick, states, bctrltest.StampNow())
 	return len(states)
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bctrlhq/sdk-go/client/bctrltest"
 )
 
 // The demo invocations' ids. They are fixed so that scripts (make demo)
@@ -321,8 +323,8 @@ func writeFileAtomic(path, data string) error {
 // replayDemo registers the demo invocations and registers them again each
 // time they have all ended and held their final state for demoHold. The
 // returned function stops the replays.
-func replayDemo(srv advancer, tick time.Duration) (stop func()) {
-	longest := armDemo(srv, tick, time.Now())
+func replayDemo(srv *bctrltest.Server, tick time.Duration) (stop func()) {
+	longest := armDemo(srv, tick)
 	period := time.Duration(longest)*tick + demoHold
 	t := time.NewTicker(period)
 	quit := make(chan struct{})
@@ -333,8 +335,8 @@ func replayDemo(srv advancer, tick time.Duration) (stop func()) {
 			select {
 			case <-quit:
 				return
-			case now := <-t.C:
-				armDemo(srv, tick, now)
+			case <-t.C:
+				armDemo(srv, tick)
 			}
 		}
 	}()

@@ -305,7 +305,7 @@ func TestDevServerBackendBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	armDemo(small, time.Second, time.Now())
+	armDemo(small, time.Second)
 	s.api.mu.Lock()
 	s.api.backend = small
 	s.api.mu.Unlock()

@@ -105,37 +105,51 @@ type failureJSON struct {
 	Error errorJSON `json:"error"`
 }
 
-// printErrorJSON writes the JSON object of a failure to stderr, on one
-// line.
-func (a *app) printErrorJSON(err error, code int) {
-	out := failureJSON{Error: errorJSON{
+// errorObject is the "error" member reporting err, which exited with code.
+func (a *app) errorObject(err error, code int) errorJSON {
+	return errorJSON{
 		Code:      errorCode(err, code),
 		Message:   a.errorMessage(err, code),
 		RequestID: requestID(err),
 		ExitCode:  code,
-	}}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil { // strings only: cannot fail
+	}
+}
+
+// printErrorJSON writes the JSON object of a failure to stderr, on one
+// line.
+func (a *app) printErrorJSON(err error, code int) {
+	out := failureJSON{Error: a.errorObject(err, code)}
+	b, jerr := encodeJSON(out, "")
+	if jerr != nil { // strings only: cannot fail
 		a.stderr.printf("bctrl: %s\n", out.Error.Message)
 		return
 	}
-	if err := a.stderr.writeJSON(buf.Bytes()); err != nil {
+	if err := a.stderr.writeJSON(b); err != nil {
 		a.stderr.printf("bctrl: write the JSON error: %v\n", err)
 	}
 }
 
 // printJSONValue writes v to stdout as indented JSON.
 func (a *app) printJSONValue(v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeJSON(v, "  ")
+	if err != nil {
 		return err
 	}
-	return a.stdout.writeJSON(buf.Bytes())
+	return a.stdout.writeJSON(b)
+}
+
+// encodeJSON returns v as JSON, without HTML escaping, ending with a
+// newline: indented by indent, or on one line if indent is "". Every JSON
+// the CLI prints is made here and written with termOut.writeJSON.
+func encodeJSON(v any, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", indent)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // errorCode is the "code" of a failure: the API's error code when it sent

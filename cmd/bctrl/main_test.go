@@ -210,6 +210,8 @@ func runApp(ctx context.Context, t *testing.T, env map[string]string, tty bool, 
 func newTestApp(env map[string]string, tty bool) (a *app, stdout, stderr *bytes.Buffer) {
 	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
 	a = newApp(stdout, stderr, func(k string) string { return env[k] })
-	a.isTerminal = func(io.Writer) bool { return tty }
+	// Like the real isTerminal, it sees a terminal only in the file itself,
+	// not in a writer wrapping it (a termOut).
+	a.isTerminal = func(w io.Writer) bool { return tty && w == io.Writer(stderr) }
 	return a, stdout, stderr
 }

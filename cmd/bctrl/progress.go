@@ -20,18 +20,26 @@ type reporter interface {
 
 // newReporter returns a progress bar on a terminal and plain lines
 // otherwise (a pipe, a file, CI logs), or with --debug, whose records would
-// break up a bar redrawn in place. With -o json off a terminal (and
-// without --debug) it reports nothing: stderr is then for the one JSON
-// object of a failure.
+// break up a bar redrawn in place; nothing at all when progressQuiet.
 func (a *app) newReporter() reporter {
-	tty := a.isTerminal(a.stderr.w)
 	switch {
-	case tty && !a.debug:
+	case a.progressLive():
 		return &barReporter{w: a.stderr}
-	case !tty && a.output == "json" && !a.debug:
+	case a.progressQuiet():
 		return quietReporter{}
 	}
 	return &lineReporter{w: a.stderr, now: a.now}
+}
+
+// progressLive reports whether progress is drawn in place on stderr: a
+// terminal, without --debug.
+func (a *app) progressLive() bool { return a.isTerminal(a.stderr.w) && !a.debug }
+
+// progressQuiet reports whether progress is not reported at all: with -o
+// json off a terminal (and without --debug), stderr is for the one JSON
+// object of a failure.
+func (a *app) progressQuiet() bool {
+	return !a.isTerminal(a.stderr.w) && a.output == "json" && !a.debug
 }
 
 // quietReporter reports nothing.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,8 +92,7 @@ func (a *app) runWaitMany(cmd *cobra.Command, args []string, budget float64) err
 		opts = append(opts, client.WithPollBudget(budget))
 	}
 
-	tty := a.isTerminal(a.stderr)
-	p := &batchProgress{w: a.stderr.drawer(), live: tty && !a.debug, quiet: !tty && out.json(), total: distinct(ids) + len(bad)}
+	p := &batchProgress{w: a.stderr.drawer(), live: a.progressLive(), quiet: a.progressQuiet(), total: distinct(ids) + len(bad)}
 	res := &batchError{}
 	ctx := cmd.Context()
 	for _, b := range bad {
@@ -235,18 +233,17 @@ func (a *app) printEnded(out outputFlag, inv *client.Invocation, err error, code
 	if out.json() {
 		line := endedJSON{ID: id, Status: string(inv.Status), ExitCode: code}
 		if err != nil {
-			line.Error = &errorJSON{Code: errorCode(err, code), Message: a.errorMessage(err, code), RequestID: requestID(err), ExitCode: code}
+			e := a.errorObject(err, code)
+			line.Error = &e
 		}
 		if json.Valid(inv.Raw()) {
 			line.Invocation = inv.Raw()
 		}
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(line); err != nil {
+		b, err := encodeJSON(line, "")
+		if err != nil {
 			return err
 		}
-		return a.stdout.writeJSON(buf.Bytes())
+		return a.stdout.writeJSON(b)
 	}
 	if err != nil {
 		a.stdout.printf("%s\t%s\t%s\n", id, outcome(inv, code), a.errorMessage(err, code))

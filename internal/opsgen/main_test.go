@@ -12,6 +12,13 @@ import (
 // returns the report and the generated client file.
 func generate(t *testing.T, spec, hand string) ([]string, string, error) {
 	t.Helper()
+	report, src, _, err := generateBoth(t, spec, hand)
+	return report, src, err
+}
+
+// generateBoth is generate, also returning bctrltest's route table.
+func generateBoth(t *testing.T, spec, hand string) (report []string, src, fake string, err error) {
+	t.Helper()
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "openapi.yaml")
 	clientDir := filepath.Join(dir, "client")
@@ -28,9 +35,10 @@ func generate(t *testing.T, spec, hand string) ([]string, string, error) {
 		t.Fatal(err)
 	}
 	t.Chdir(genDir)
-	report, err := run("../oapi-codegen.yaml", specPath, clientDir, fakeDir, "../oapi-codegen.server.yaml")
-	src, _ := os.ReadFile(filepath.Join(clientDir, outName))
-	return report, string(src), err
+	report, err = run("../oapi-codegen.yaml", specPath, clientDir, fakeDir, "../oapi-codegen.server.yaml")
+	b, _ := os.ReadFile(filepath.Join(clientDir, outName))
+	f, _ := os.ReadFile(filepath.Join(fakeDir, outName))
+	return report, string(b), string(f), err
 }
 
 func read(t *testing.T, path string) string {
@@ -198,5 +206,29 @@ func TestShapeIgnoresNamesAndDescriptions(t *testing.T) {
 	}
 	if line := ruleOf(report, "Cancel"); !strings.Contains(line, "other JSON") {
 		t.Errorf("a schema unlike the invocation got %q, want other JSON", line)
+	}
+}
+
+// TestFakeRoutesAuth checks that the route table marks an operation as
+// authenticated exactly when the spec asks for the Authorization header,
+// so that bctrltest checks the key before any handler of it.
+func TestFakeRoutesAuth(t *testing.T) {
+	base := read(t, "../../openapi.yaml")
+	const route = `{ID: "getInvocation", Method: "GET", Pattern: "/v1/invocations/{id}"`
+	for _, tt := range []struct {
+		name, spec, want string
+	}{
+		{"required Authorization header", base, route + ", Auth: true},"},
+		{"no Authorization header", strings.Replace(base, "- name: Authorization", "- name: X-Trace", 1), route + "},"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, got, err := generateBoth(t, tt.spec, handWait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("route table lacks %s:\n%s", tt.want, got)
+			}
+		})
 	}
 }
