@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -158,12 +157,6 @@ func (inv *Invocation) Duration() (time.Duration, bool) {
 // Format prints the service without its client's configuration.
 func (s InvocationsService) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, "client.InvocationsService{}")
-}
-
-// getInvocationOp is Get's operation, for the polls of Wait and WaitAll.
-func getInvocationOp(id string) *operation {
-	return &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet,
-		Route: "/v1/invocations/{id}", Path: []string{id}}
 }
 
 // checkID refuses ids that cannot name one path segment. Any other id is

@@ -239,7 +239,7 @@ func (s *InvocationsService) Watch(ctx context.Context, id string, opts ...WaitO
 			yield(nil, s.client.boundary(err))
 			return
 		}
-		callCfg, op := cfg.call, getInvocationOp(id)
+		callCfg, op := cfg.call, invocationsGetOp(id)
 		if err := cfg.checkResume(id); err != nil { // resume.go
 			yield(nil, s.client.boundary(err))
 			return

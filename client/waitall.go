@@ -416,7 +416,7 @@ func (b *batch) work() {
 	for j := range b.jobs {
 		// One request: the scheduler took its token, and polls again
 		// after a transient failure rather than retrying.
-		inv, ex, err := b.s.client.getInvocation(b.pollCtx, b.cfg.call, getInvocationOp(j.id), j.id, true)
+		inv, ex, err := b.s.client.getInvocation(b.pollCtx, b.cfg.call, invocationsGetOp(j.id), j.id, true)
 		b.results <- pollResult{idx: j.idx, inv: inv, header: ex.info.Header, err: err}
 	}
 }

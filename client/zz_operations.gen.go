@@ -27,6 +27,13 @@ type InvocationsService struct {
 	client *Client
 }
 
+// invocationsGetOp is the call value of InvocationsService.Get before its
+// body and parameters: shared with the hand-written code that sends the
+// same operation (Wait's polls of Get).
+func invocationsGetOp(id string) *operation {
+	return &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}
+}
+
 // Get calls GET /v1/invocations/{id} (operationId getInvocation): get a
 // durable invocation.
 //
@@ -40,7 +47,7 @@ type InvocationsService struct {
 // a 2xx body that is not the spec's JSON is a *ResponseError. Transient
 // failures are retried as configured by WithMaxRetries.
 func (s *InvocationsService) Get(ctx context.Context, id string, opts ...Option) (*Invocation, error) {
-	op := &operation{ID: "getInvocation", Span: "bctrl.invocations.get", Method: http.MethodGet, Route: "/v1/invocations/{id}", Path: []string{id}}
+	op := invocationsGetOp(id)
 	return s.client.invokeInvocation(ctx, op, id, opts)
 }
 

@@ -717,6 +717,32 @@ func (o *op) CallArgs() string {
 	return strings.Join(append(a, "&p", "opts..."), ", ")
 }
 
+// OpFunc names the unexported constructor of the operation's call value,
+// which the method and hand-written code (Wait's polls of Get) share:
+// invocationsGetOp.
+func (o *op) OpFunc() string {
+	svc := o.Service()
+	return strings.ToLower(svc[:1]) + svc[1:] + o.Method() + "Op"
+}
+
+// PathArgs is the constructor's parameter list: the path parameters.
+func (o *op) PathArgs() string {
+	var a []string
+	for _, p := range o.def.PathParams {
+		a = append(a, p.GoVariableName()+" string")
+	}
+	return strings.Join(a, ", ")
+}
+
+// PathArgNames is PathArgs as passed on.
+func (o *op) PathArgNames() string {
+	var a []string
+	for _, p := range o.def.PathParams {
+		a = append(a, p.GoVariableName())
+	}
+	return strings.Join(a, ", ")
+}
+
 func (o *op) PathValues() string {
 	var a []string
 	for _, p := range o.def.PathParams {
@@ -893,6 +919,13 @@ func (p *{{.Name}}) check() error {
 	return nil
 }
 {{end}}
+// {{.OpFunc}} is the call value of {{.Service}}Service.{{.Method}} before its
+// body and parameters: shared with the hand-written code that sends the
+// same operation (Wait's polls of Get).
+func {{.OpFunc}}({{.PathArgs}}) *operation {
+	return &operation{ID: "{{.SpecID}}", Span: "{{.SpanName}}", Method: {{.HTTPMethod}}, Route: {{.Route}}, {{.PathValues}}}
+}
+
 {{wrap (printf "%s calls %s %s (operationId %s)%s" .Method .HTTPVerb .Path .SpecID .SummaryClause)}}
 {{- if .Description}}
 //
@@ -901,7 +934,10 @@ func (p *{{.Name}}) check() error {
 //
 {{wrap .ResultDoc}}
 func (s *{{.Service}}Service) {{.Method}}(ctx context.Context, {{.Args}}) {{if eq .Rule "nobody"}}error{{else if eq .Rule "invocation"}}(*Invocation, error){{else}}(*{{.Result}}, error){{end}} {
-	op := &operation{ID: "{{.SpecID}}", Span: "{{.SpanName}}", Method: {{.HTTPMethod}}, Route: {{.Route}}, {{.PathValues}}{{if .Body}} Body: body,{{end}}}
+	op := {{.OpFunc}}({{.PathArgNames}})
+{{- if .Body}}
+	op.Body = body
+{{- end}}
 {{- if .HasParams}}
 	if params != nil {
 {{- range .Params}}{{if .IsAuthorization}}
