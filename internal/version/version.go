@@ -6,4 +6,4 @@
 package version
 
 // Version is the version of github.com/bctrlhq/sdk-go, without the "v".
-const Version = "0.2.0"
+const Version = "0.3.0"
