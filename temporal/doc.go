@@ -53,8 +53,8 @@
 //
 // This is a module of its own, github.com/bctrlhq/sdk-go/temporal, so that
 // the SDK never links Temporal. It is released with temporal/vX.Y.Z tags,
-// and requires a released SDK (v0.2.0 or later: WithResumeFrom). Its
-// end-to-end tests against a real Temporal server are another module,
+// and requires a released SDK (v0.3.0 or later: WithResumeFrom,
+// Invocation.Ended and Err, IsTransient). Its end-to-end tests against a real Temporal server are another module,
 // temporal/e2e, so that the server's dependencies never raise the minimum
 // versions of those who import this one.
 package temporal

@@ -3,7 +3,7 @@ module github.com/bctrlhq/sdk-go/temporal
 go 1.26.0
 
 require (
-	github.com/bctrlhq/sdk-go v0.2.0
+	github.com/bctrlhq/sdk-go v0.3.0
 	github.com/google/uuid v1.6.0
 	go.temporal.io/api v1.63.5
 	go.temporal.io/sdk v1.44.0

@@ -211,7 +211,7 @@ require (
 )
 
 require (
-	github.com/bctrlhq/sdk-go v0.2.0
+	github.com/bctrlhq/sdk-go v0.3.0
 	github.com/bctrlhq/sdk-go/temporal v0.0.0
 	github.com/google/uuid v1.6.0
 	go.temporal.io/api v1.63.5
