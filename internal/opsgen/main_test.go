@@ -219,7 +219,7 @@ func TestFakeRoutesAuth(t *testing.T) {
 		name, spec, want string
 	}{
 		{"required Authorization header", base, route + ", Auth: true},"},
-		{"no Authorization header", strings.Replace(base, "- name: Authorization", "- name: X-Trace", 1), route + "},"},
+		{"no Authorization header", strings.ReplaceAll(base, "- name: Authorization", "- name: X-Trace"), route + "},"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, got, err := generateBoth(t, tt.spec, handWait)
